@@ -1,0 +1,7 @@
+// Tell the server the browser's time zone, so times render in local time.
+(function () {
+  var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && document.cookie.indexOf("tz=" + zone) === -1) {
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+  }
+})();
