@@ -1,0 +1,106 @@
+"""What goes wrong, in words for the person looking at the dashboard.
+
+`explain` is the one place that turns a `SignalWireError` into a title, a message and
+an HTTP status; `Problem` is the same for the dashboard's own refusals. The error
+middleware renders both; the credentials form shows `explain`'s words inline.
+"""
+
+from dataclasses import dataclass
+
+from recordings_app import signalwire as sw
+
+
+@dataclass(frozen=True)
+class Explanation:
+    status: int
+    title: str
+    message: str
+    retry_after: int | None = None
+
+
+class Problem(Exception):
+    """A request the dashboard itself refuses (bad id, tampered link, ...)."""
+
+    def __init__(self, status: int, title: str, message: str):
+        super().__init__(title)
+        self.explanation = Explanation(status, title, message)
+
+
+class NoActiveCredential(Exception):
+    """The user has not stored (or picked) SignalWire credentials yet."""
+
+
+def explain(error: sw.SignalWireError) -> Explanation:
+    match error:
+        case sw.CredentialsRejected():
+            return Explanation(
+                502,
+                "SignalWire rejected the credentials",
+                "SignalWire answered 401: the project ID or API token is wrong or has "
+                "been revoked. Check them on your space's API page and update them here.",
+            )
+        case sw.ScopeMissing():
+            return Explanation(
+                502,
+                "The API token lacks the Voice scope",
+                "SignalWire answered 403: this API token may not read recordings. "
+                "Give it the Voice scope in your space's API settings.",
+            )
+        case sw.SpaceNotFound(host=host):
+            return Explanation(
+                502,
+                "No such SignalWire space",
+                f"No SignalWire space answers at {host}. Check the space name.",
+            )
+        case sw.RecordingNotFound():
+            return Explanation(
+                404,
+                "Recording not found",
+                "This recording does not exist in the project, or it has been deleted.",
+            )
+        case sw.RequestRejected(details=details):
+            return Explanation(
+                502, "SignalWire refused the request", "SignalWire said: " + " ".join(details)
+            )
+        case sw.RateLimited(retry_after=seconds):
+            wait = f"in {seconds} seconds" if seconds else "in a minute"
+            return Explanation(
+                503,
+                "SignalWire is rate limiting this project",
+                f"Too many requests reached SignalWire at once. Try again {wait}.",
+                retry_after=seconds or 60,
+            )
+        case sw.UpstreamFailed(status=status):
+            return Explanation(
+                502,
+                "SignalWire had a problem",
+                f"SignalWire answered with an error ({status}) even after retrying. "
+                "This is usually brief; try again shortly.",
+            )
+        case sw.UpstreamTimeout(seconds=seconds):
+            return Explanation(
+                504,
+                "SignalWire is slow to answer",
+                f"SignalWire did not answer within {seconds:g} seconds. Try again shortly.",
+            )
+        case sw.UpstreamUnreachable():
+            return Explanation(
+                503,
+                "SignalWire is unreachable",
+                "The dashboard could not connect to SignalWire. Try again shortly.",
+            )
+        case sw.MalformedResponse():
+            return Explanation(
+                502,
+                "SignalWire sent an answer we cannot read",
+                "SignalWire's answer was not in the documented format. Try again; if it "
+                "keeps happening, the API may have changed.",
+            )
+        case sw.MediaUnavailable():
+            return Explanation(
+                502,
+                "The audio is not available",
+                "This recording's audio file is not served by your space's own host, so "
+                "the dashboard will not fetch it with your credentials.",
+            )
+    return Explanation(502, "SignalWire request failed", "The request to SignalWire failed.")

@@ -1,0 +1,56 @@
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from demo_space import DEMO_API_TOKEN, DEMO_PROJECT_ID, DemoSpace
+from recordings_app.models import Credential
+
+
+class Command(BaseCommand):
+    help = "Run the dashboard against a local demo space, with a ready-made demo user."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000, help="dashboard port (8000)")
+        parser.add_argument("--space-port", type=int, default=0, help="demo space port (any)")
+        parser.add_argument("--count", type=int, default=2000, help="recordings to seed")
+
+    def handle(self, *args, port, space_port, count, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        space = DemoSpace(host="127.0.0.1", port=space_port, count=count)
+        space.start()
+        # Every space name now resolves to the demo space, for this process only.
+        settings.SIGNALWIRE_BASE_URL = space.base_url
+        create_demo_user()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\n  Dashboard:  http://127.0.0.1:{port}/\n"
+                "  Log in as:  demo / demo\n"
+                f"  Demo space: {space.base_url} ({count} recordings)\n"
+                "  Ctrl-C stops both.\n"
+            )
+        )
+        try:
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            space.stop()
+
+
+@transaction.atomic
+def create_demo_user() -> User:
+    user, _ = User.objects.get_or_create(username="demo")
+    user.set_password("demo")
+    user.save()
+    user.groups.add(Group.objects.get(name="Supervisor"))
+    credential, _ = Credential.objects.get_or_create(
+        user=user,
+        label="Demo space",
+        defaults={"space": "demo", "project_id": DEMO_PROJECT_ID},
+    )
+    credential.space, credential.project_id = "demo", DEMO_PROJECT_ID
+    credential.set_token(DEMO_API_TOKEN)
+    Credential.objects.filter(user=user).exclude(pk=credential.pk).update(is_active=False)
+    credential.is_active = True
+    credential.save()
+    return user

@@ -1,0 +1,56 @@
+import zoneinfo
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
+
+from recordings_app.errors import NoActiveCredential, Problem, explain
+from recordings_app.signalwire import SignalWireError
+
+
+def browser_timezone(get_response):
+    """Show times in the zone the browser reported (cookie `tz`, set by app.js)."""
+
+    def middleware(request):
+        try:
+            zone = zoneinfo.ZoneInfo(request.COOKIES["tz"])
+        except (KeyError, ValueError, zoneinfo.ZoneInfoNotFoundError):
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        return get_response(request)
+
+    return middleware
+
+
+class UpstreamErrorMiddleware:
+    """Turns SignalWire failures and the dashboard's own refusals into a readable page
+    with a fitting status. htmx requests get only the message, swapped in place."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, NoActiveCredential):
+            messages.info(request, "Add your SignalWire credentials to see your recordings.")
+            if getattr(request, "htmx", False):
+                return HttpResponseClientRedirect(reverse("credential_add"))
+            return redirect("credential_add")
+        if isinstance(exception, SignalWireError):
+            explanation = explain(exception)
+        elif isinstance(exception, Problem):
+            explanation = exception.explanation
+        else:
+            return None
+        template = "errors/problem.html"
+        if getattr(request, "htmx", False) and not request.htmx.history_restore_request:
+            template += "#message"
+        response = render(request, template, {"problem": explanation}, status=explanation.status)
+        if explanation.retry_after:
+            response["Retry-After"] = str(explanation.retry_after)
+        return response

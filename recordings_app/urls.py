@@ -1,0 +1,19 @@
+from django.urls import path
+
+from recordings_app import views
+
+urlpatterns = [
+    path("recordings/", views.recordings_list, name="recordings_list"),
+    path("recordings/go/", views.jump_to_recording, name="jump_to_recording"),
+    path("recordings/<str:recording_id>/", views.recording_detail, name="recording_detail"),
+    path(
+        "recordings/<str:recording_id>/audio/",
+        views.stream_recording_audio,
+        name="recording_audio",
+    ),
+    path("recordings/<str:recording_id>/delete/", views.delete_recording, name="recording_delete"),
+    path("credentials/", views.credential_list, name="credential_list"),
+    path("credentials/add/", views.credential_add, name="credential_add"),
+    path("credentials/<int:pk>/activate/", views.credential_activate, name="credential_activate"),
+    path("credentials/<int:pk>/delete/", views.credential_delete, name="credential_delete"),
+]

@@ -1,0 +1,213 @@
+"""Thin views: find the user's credential, ask the SignalWire client, render.
+
+SignalWire failures are not caught here: `UpstreamErrorMiddleware` turns each into a
+message and a status. The views catch them only where the user's next step differs
+(a delete that did not happen, credentials that did not check out).
+"""
+
+from pathlib import PurePosixPath
+from urllib.parse import urlencode, urlsplit
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db import transaction
+from django.http import HttpRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
+from django.views.decorators.vary import vary_on_headers
+
+from recordings_app import paging
+from recordings_app.errors import NoActiveCredential, Problem, explain
+from recordings_app.forms import CredentialForm
+from recordings_app.models import Credential
+from recordings_app.signalwire import RecordingNotFound, SignalWireError, is_uuid
+
+
+def active_credential(request: HttpRequest) -> Credential:
+    """The credential the user picked. Only ever the user's own."""
+    credential = Credential.objects.filter(user=request.user, is_active=True).first()
+    if credential is None:
+        raise NoActiveCredential()
+    return credential
+
+
+def checked_recording_id(recording_id: str) -> str:
+    """A malformed id is a 404 without asking SignalWire."""
+    if not is_uuid(recording_id):
+        raise Problem(
+            404,
+            "Recording not found",
+            "That is not a recording ID: they look like 3f1c2a9e-8b7d-4e21-9a55-0c6d2b1e7f40.",
+        )
+    return recording_id.lower()
+
+
+# ------------------------------------------------------------------------ recordings
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def recordings_list(request: HttpRequest):
+    credential = active_credential(request)
+    size = paging.page_size(request.GET.get("size"))
+    cursor = paging.unsign_cursor(credential, request.GET.get("page"))
+    page = credential.client().list_recordings(cursor, page_size=size)
+
+    def link(cursor):
+        token = paging.sign_cursor(credential, cursor)
+        return None if token is None else "?" + urlencode({"size": size, "page": token})
+
+    context = {
+        "credential": credential,
+        "page": page,
+        "page_size": size,
+        "page_sizes": paging.PAGE_SIZES,
+        "next_url": link(page.next_cursor),
+        "prev_url": link(page.prev_cursor),
+        "first_url": f"?size={size}" if page.prev_cursor else None,
+    }
+    template = "recordings/list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#table"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def jump_to_recording(request: HttpRequest):
+    recording_id = request.GET.get("id", "").strip()
+    if not is_uuid(recording_id):
+        messages.error(request, "That is not a recording ID. Paste the whole ID.")
+        return redirect("recordings_list")
+    return redirect("recording_detail", recording_id=recording_id.lower())
+
+
+@require_GET
+@login_required
+def recording_detail(request: HttpRequest, recording_id: str):
+    recording_id = checked_recording_id(recording_id)
+    credential = active_credential(request)
+    recording = credential.client().get_recording(recording_id)
+    return render(
+        request,
+        "recordings/detail.html",
+        {
+            "credential": credential,
+            "recording": recording,
+            "can_delete": request.user.has_perm("recordings_app.delete_recording"),
+        },
+    )
+
+
+@require_safe
+@login_required
+def stream_recording_audio(request: HttpRequest, recording_id: str):
+    """The recording's audio through our own URL, in chunks, with `Range` passed on so
+    the browser can seek. `?download=1` answers as an attachment."""
+    recording_id = checked_recording_id(recording_id)
+    client = active_credential(request).client()
+    recording = client.get_recording(recording_id)
+    media = client.open_media(recording, request.headers.get("Range"))
+    response = StreamingHttpResponse(media, status=media.status, headers=media.headers)
+    response["Cache-Control"] = "private, max-age=3600"
+    if request.GET.get("download"):
+        extension = _media_extension(recording.url, media.headers.get("Content-Type", ""))
+        response["Content-Disposition"] = (
+            f'attachment; filename="recording-{recording_id}.{extension}"'
+        )
+    return response
+
+
+def _media_extension(url: str | None, content_type: str) -> str:
+    suffix = PurePosixPath(urlsplit(url or "").path).suffix.lstrip(".").lower()
+    if suffix in ("wav", "mp3"):
+        return suffix
+    return "mp3" if "mpeg" in content_type else "wav"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("recordings_app.delete_recording", raise_exception=True)
+def delete_recording(request: HttpRequest, recording_id: str):
+    recording_id = checked_recording_id(recording_id)
+    client = active_credential(request).client()
+    if request.method == "GET":
+        recording = client.get_recording(recording_id)
+        return render(
+            request,
+            "recordings/confirm_delete.html",
+            {"recording": recording, "recording_id": recording_id},
+        )
+    try:
+        client.delete_recording(recording_id)
+    except RecordingNotFound:
+        messages.info(request, f"Recording {recording_id} was already deleted.")
+        return redirect("recordings_list")
+    except SignalWireError as error:
+        explanation = explain(error)
+        return render(
+            request,
+            "recordings/confirm_delete.html",
+            {"recording_id": recording_id, "problem": explanation},
+            status=explanation.status,
+        )
+    messages.success(request, f"Recording {recording_id} was deleted.")
+    return redirect("recordings_list")
+
+
+# ----------------------------------------------------------------------- credentials
+
+
+@require_GET
+@login_required
+def credential_list(request: HttpRequest):
+    credentials = Credential.objects.filter(user=request.user)
+    return render(request, "credentials/list.html", {"credentials": credentials})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def credential_add(request: HttpRequest):
+    form = CredentialForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            credential = form.save()
+            _activate(credential)
+        messages.success(request, f"Credentials “{credential.label}” work and are now in use.")
+        return redirect("recordings_list")
+    return render(request, "credentials/form.html", {"form": form})
+
+
+@require_POST
+@login_required
+def credential_activate(request: HttpRequest, pk: int):
+    credential = get_object_or_404(Credential, pk=pk, user=request.user)
+    with transaction.atomic():
+        _activate(credential)
+    messages.success(request, f"Now showing recordings for “{credential.label}”.")
+    return redirect("recordings_list")
+
+
+@require_POST
+@login_required
+def credential_delete(request: HttpRequest, pk: int):
+    credential = get_object_or_404(Credential, pk=pk, user=request.user)
+    with transaction.atomic():
+        credential.delete()
+        successor = Credential.objects.filter(user=request.user).order_by("-created_at").first()
+        if credential.is_active and successor:
+            _activate(successor)
+    messages.success(request, f"Credentials “{credential.label}” were removed.")
+    return redirect(reverse("credential_list"))
+
+
+def _activate(credential: Credential) -> None:
+    Credential.objects.filter(user=credential.user, is_active=True).update(is_active=False)
+    Credential.objects.filter(pk=credential.pk).update(is_active=True)
