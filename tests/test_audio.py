@@ -1,0 +1,85 @@
+import io
+import tracemalloc
+import wave
+
+import pytest
+
+from demo_space import DEMO_PROJECT_ID
+
+
+@pytest.fixture
+def playable(demo_space):
+    return next(
+        r
+        for r in demo_space.recordings(DEMO_PROJECT_ID)
+        if r["status"] == "completed" and r.get("byte_size") and r["duration_in_seconds"] > 5
+    )
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def test_the_whole_file_streams_with_its_headers(alice_client, playable):
+    response = alice_client.get(f"/recordings/{playable['id']}/audio/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "audio/wav"
+    assert response["Accept-Ranges"] == "bytes"
+    assert int(response["Content-Length"]) == playable["byte_size"]
+    audio = body(response)
+    assert len(audio) == playable["byte_size"]
+    with wave.open(io.BytesIO(audio)) as wav:
+        assert wav.getnframes() / wav.getframerate() == playable["duration_in_seconds"]
+
+
+def test_a_range_request_gets_206_and_just_those_bytes(alice_client, playable):
+    full = body(alice_client.get(f"/recordings/{playable['id']}/audio/"))
+    response = alice_client.get(
+        f"/recordings/{playable['id']}/audio/", headers={"Range": "bytes=1000-1999"}
+    )
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 1000-1999/{playable['byte_size']}"
+    assert response["Content-Length"] == "1000"
+    assert body(response) == full[1000:2000]
+
+
+def test_an_unsatisfiable_range_is_416(alice_client, playable):
+    response = alice_client.get(
+        f"/recordings/{playable['id']}/audio/", headers={"Range": "bytes=999999999-"}
+    )
+    assert response.status_code == 416
+
+
+def test_download_is_an_attachment_named_after_the_recording(alice_client, playable):
+    response = alice_client.get(f"/recordings/{playable['id']}/audio/?download=1")
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="recording-{playable["id"]}.wav"'
+    )
+    assert len(body(response)) == playable["byte_size"]
+
+
+def test_credentials_go_only_to_the_spaces_own_host(alice_client, demo_space, playable):
+    alice_client.get(f"/recordings/{playable['id']}/audio/")
+    media_requests = [entry for entry in demo_space.request_log if "/media/" in entry[1]]
+    assert media_requests and all(user == DEMO_PROJECT_ID for _, _, user in media_requests)
+
+
+def test_media_on_a_foreign_host_is_not_fetched(alice_client, demo_space):
+    raw = demo_space.add_recording(DEMO_PROJECT_ID, url="https://files.example.org/a.wav")
+    response = alice_client.get(f"/recordings/{raw['id']}/audio/")
+    assert response.status_code == 502
+    assert "not served by your space" in response.content.decode()
+
+
+def test_a_large_download_streams_in_flat_memory(alice_client, demo_space):
+    # About 160 MB of audio; memory held by the stream must stay at a few chunks.
+    raw = demo_space.add_recording(
+        DEMO_PROJECT_ID, duration_in_seconds=10_000, stereo=False, status="completed"
+    )
+    response = alice_client.get(f"/recordings/{raw['id']}/audio/?download=1")
+    tracemalloc.start()
+    size = sum(len(chunk) for chunk in response.streaming_content)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert size == 44 + 10_000 * 8000 * 2
+    assert peak < 5 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB while streaming {size / 1e6:.0f} MB"

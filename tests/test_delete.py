@@ -1,0 +1,49 @@
+from demo_space import DEMO_PROJECT_ID
+
+
+def test_deleting_asks_first_then_deletes_upstream(alice_client, demo_space):
+    recording_id = demo_space.recordings(DEMO_PROJECT_ID)[0]["id"]
+    confirm = alice_client.get(f"/recordings/{recording_id}/delete/").content.decode()
+    assert "Delete this recording?" in confirm and 'method="post"' in confirm
+    assert recording_id in [r["id"] for r in demo_space.recordings(DEMO_PROJECT_ID)]
+
+    response = alice_client.post(f"/recordings/{recording_id}/delete/", follow=True)
+    assert f"Recording {recording_id} was deleted." in response.content.decode()
+    assert recording_id not in [r["id"] for r in demo_space.recordings(DEMO_PROJECT_ID)]
+    assert recording_id not in response.content.decode().split("was deleted.")[1]
+
+
+def test_deleting_what_is_already_gone_says_so(alice_client, demo_space):
+    recording_id = demo_space.recordings(DEMO_PROJECT_ID)[0]["id"]
+    alice_client.post(f"/recordings/{recording_id}/delete/")
+    response = alice_client.post(f"/recordings/{recording_id}/delete/", follow=True)
+    assert f"Recording {recording_id} was already deleted." in response.content.decode()
+
+
+def test_without_permission_nobody_deletes(bob_client, bob, demo_space):
+    from demo_space import OTHER_PROJECT_ID
+
+    recording_id = demo_space.recordings(OTHER_PROJECT_ID)[0]["id"]
+    assert bob_client.post(f"/recordings/{recording_id}/delete/").status_code == 403
+    assert bob_client.get(f"/recordings/{recording_id}/delete/").status_code == 403
+    assert recording_id in [r["id"] for r in demo_space.recordings(OTHER_PROJECT_ID)]
+    assert "Delete…" not in bob_client.get(f"/recordings/{recording_id}/").content.decode()
+
+
+def test_a_failed_delete_keeps_the_recording_and_says_so(alice_client, demo_space):
+    recording_id = demo_space.recordings(DEMO_PROJECT_ID)[0]["id"]
+    demo_space.add_fault(status=500, body={"error": "Internal Server Error"}, method="DELETE")
+    response = alice_client.post(f"/recordings/{recording_id}/delete/")
+    assert response.status_code == 502
+    assert "It was not deleted" in response.content.decode()
+    assert recording_id in [r["id"] for r in demo_space.recordings(DEMO_PROJECT_ID)]
+
+
+def test_delete_needs_a_post_with_csrf(client, alice, demo_space):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(alice)
+    recording_id = demo_space.recordings(DEMO_PROJECT_ID)[0]["id"]
+    assert csrf_client.post(f"/recordings/{recording_id}/delete/").status_code == 403
+    assert recording_id in [r["id"] for r in demo_space.recordings(DEMO_PROJECT_ID)]
