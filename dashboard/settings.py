@@ -33,6 +33,13 @@ def envfloat(name: str, default: str) -> float:
     return number
 
 
+def envint(name: str, default: str) -> int:
+    value = os.environ.get(name, default)
+    if not value.strip().isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number >= 0, not {value!r}")
+    return int(value)
+
+
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -61,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "recordings_app.request_log.log_requests",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,6 +106,22 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis is the shared cache (upstream answers, sessions) when several app servers run
+# behind a load balancer; without it each process keeps its own in memory.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "dashboard"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -140,13 +164,23 @@ SIGNALWIRE_CONNECT_TIMEOUT = envfloat("SIGNALWIRE_CONNECT_TIMEOUT", "3.05")
 SIGNALWIRE_READ_TIMEOUT = envfloat("SIGNALWIRE_READ_TIMEOUT", "10")
 # Retries of GETs (429 and 5xx) stop once this many seconds have gone by in total.
 SIGNALWIRE_RETRY_BUDGET = envfloat("SIGNALWIRE_RETRY_BUDGET", "6")
+# How long list pages and recording details are reused per credential; 0 turns it off.
+SIGNALWIRE_CACHE_SECONDS = envint("SIGNALWIRE_CACHE_SECONDS", "30")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "recordings_app.request_log.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
+        # One JSON line per request (see recordings_app/request_log.py).
+        "dashboard.requests": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        # Our JSON line replaces runserver's and Django's per-request lines.
+        "django.server": {"level": "WARNING"},
         # urllib3 logs full URLs at DEBUG; the token never goes in a URL, but keep it quiet.
         "urllib3": {"level": "WARNING"},
     },

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from recordings_app import crypto
 from recordings_app.signalwire import SignalWireClient
+from recordings_app.upstream_cache import CachedClient
 
 
 class Credential(models.Model):
@@ -41,10 +42,15 @@ class Credential(models.Model):
         self.encrypted_token = crypto.encrypt(api_token)
         self.token_hint = api_token[-4:]
 
-    def client(self) -> SignalWireClient:
-        return SignalWireClient(
-            self.space, str(self.project_id), crypto.decrypt(self.encrypted_token)
-        )
+    def client(self, cached: bool = False) -> SignalWireClient | CachedClient:
+        """A client for this space. Pages pass `cached=True` to reuse recent answers
+        (see upstream_cache); background work such as a sync reads fresh."""
+        token = crypto.decrypt(self.encrypted_token)
+        client = SignalWireClient(self.space, str(self.project_id), token)
+        if not cached:
+            return client
+        identity = f"{self.pk}:{self.space}:{self.project_id}:{self.encrypted_token}"
+        return CachedClient(client, identity)
 
 
 class Recording(models.Model):

@@ -58,7 +58,7 @@ def recordings_list(request: HttpRequest):
     credential = active_credential(request)
     size = paging.page_size(request.GET.get("size"))
     cursor = paging.unsign_cursor(credential, request.GET.get("page"))
-    page = credential.client().list_recordings(cursor, page_size=size)
+    page = credential.client(cached=True).list_recordings(cursor, page_size=size)
 
     def link(cursor):
         token = paging.sign_cursor(credential, cursor)
@@ -94,7 +94,7 @@ def jump_to_recording(request: HttpRequest):
 def recording_detail(request: HttpRequest, recording_id: str):
     recording_id = checked_recording_id(recording_id)
     credential = active_credential(request)
-    recording = credential.client().get_recording(recording_id)
+    recording = credential.client(cached=True).get_recording(recording_id)
     return render(
         request,
         "recordings/detail.html",
@@ -112,7 +112,7 @@ def stream_recording_audio(request: HttpRequest, recording_id: str):
     """The recording's audio through our own URL, in chunks, with `Range` passed on so
     the browser can seek. `?download=1` answers as an attachment."""
     recording_id = checked_recording_id(recording_id)
-    client = active_credential(request).client()
+    client = active_credential(request).client(cached=True)
     recording = client.get_recording(recording_id)
     media = client.open_media(recording, request.headers.get("Range"))
     response = StreamingHttpResponse(media, status=media.status, headers=media.headers)
@@ -137,7 +137,7 @@ def _media_extension(url: str | None, content_type: str) -> str:
 @permission_required("recordings_app.delete_recording", raise_exception=True)
 def delete_recording(request: HttpRequest, recording_id: str):
     recording_id = checked_recording_id(recording_id)
-    client = active_credential(request).client()
+    client = active_credential(request).client(cached=True)
     if request.method == "GET":
         recording = client.get_recording(recording_id)
         return render(

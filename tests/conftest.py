@@ -8,6 +8,7 @@ Users, as in every test here:
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.test import Client
 
 from demo_space import (
@@ -34,6 +35,7 @@ def upstream(request, settings):
     settings.SIGNALWIRE_READ_TIMEOUT = 1.0
     settings.SIGNALWIRE_RETRY_BUDGET = 1.5
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()  # cached upstream answers must not leak from one test into the next
     if "no_upstream" in request.keywords:
         settings.SIGNALWIRE_BASE_URL = "http://127.0.0.1:9"  # discard port: nothing answers
         yield None
