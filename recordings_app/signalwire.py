@@ -13,12 +13,14 @@ Endpoints (see shared/signalwire/README.md):
 
 from __future__ import annotations
 
+import contextvars
 import random
 import re
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -320,6 +322,32 @@ def is_uuid(value: str) -> bool:
 
 # ------------------------------------------------------------------ the transport
 
+
+@dataclass
+class UpstreamUsage:
+    """What one request of ours cost upstream: for the request log and the benchmarks."""
+
+    calls: int = 0
+    seconds: float = 0.0
+    last_status: int | None = None
+
+
+_usage: contextvars.ContextVar[UpstreamUsage | None] = contextvars.ContextVar(
+    "upstream_usage", default=None
+)
+
+
+@contextmanager
+def track_upstream():
+    """Count the upstream calls (and the time spent waiting on them) made inside."""
+    usage = UpstreamUsage()
+    token = _usage.set(usage)
+    try:
+        yield usage
+    finally:
+        _usage.reset(token)
+
+
 _local = threading.local()
 
 
@@ -351,7 +379,10 @@ def _send(method: str, url: str, *, auth, headers=None, stream=False) -> request
     timeout = (settings.SIGNALWIRE_CONNECT_TIMEOUT, settings.SIGNALWIRE_READ_TIMEOUT)
     deadline = time.monotonic() + settings.SIGNALWIRE_RETRY_BUDGET
     attempt = 0
+    usage = _usage.get() or UpstreamUsage()
     while True:
+        started = time.monotonic()
+        usage.calls += 1
         try:
             response = _session().request(
                 method,
@@ -372,6 +403,9 @@ def _send(method: str, url: str, *, auth, headers=None, stream=False) -> request
             raise UpstreamUnreachable() from None
         except requests.RequestException:
             raise UpstreamUnreachable() from None
+        finally:
+            usage.seconds += time.monotonic() - started
+        usage.last_status = response.status_code
 
         # SignalWire: a DELETE is not retried; a repeat after a lost answer could
         # report 404 for a delete that worked, and we would rather say "try again".
