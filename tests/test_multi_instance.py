@@ -1,0 +1,177 @@
+"""Two app servers (gunicorn) sharing one Postgres database and one Redis cache, as
+behind a load balancer: what one does, the other sees at once.
+
+Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379, as on the project's
+machines; it skips, saying so, only when one of them does not answer at all."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from demo_space import DEMO_PROJECT_ID
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES = ("127.0.0.1", 5432)
+REDIS = ("127.0.0.1", 6379)
+
+
+def answers(address) -> bool:
+    try:
+        socket.create_connection(address, timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(
+    not (answers(POSTGRES) and answers(REDIS)),
+    reason="needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; one did not answer",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster(demo_space):
+    import psycopg
+
+    name = f"dashboard_multi_{uuid.uuid4().hex[:8]}"
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+        "REDIS_URL": "redis://127.0.0.1:6379/2",
+        "CACHE_KEY_PREFIX": name,
+        "SIGNALWIRE_BASE_URL": demo_space.base_url,
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DEBUG": "1",
+        "SECRET_KEY": "multi-instance-test-secret-" + name,
+    }
+    run = dict(cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); "
+            "from recordings_app.management.commands.demo import create_demo_user; "
+            "create_demo_user()",
+        ],
+        **run,
+    )
+    servers, urls = [], []
+    try:
+        for _ in range(2):
+            port = free_port()
+            servers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "dashboard.wsgi",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                        "--workers",
+                        "1",
+                        "--threads",
+                        "4",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        for url in urls:
+            wait_until_healthy(url)
+        yield urls
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def wait_until_healthy(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/healthz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not become healthy")
+
+
+def csrf_token(session: requests.Session, url: str) -> str:
+    page = session.get(url, timeout=10).text
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def log_in(session: requests.Session, base: str) -> None:
+    token = csrf_token(session, base + "/accounts/login/")
+    response = session.post(
+        base + "/accounts/login/",
+        data={"username": "demo", "password": "demo", "csrfmiddlewaretoken": token},
+        headers={"Referer": base + "/accounts/login/"},
+        timeout=10,
+    )
+    assert response.status_code == 200 and "Log out" in response.text
+
+
+def test_both_instances_report_healthy_database_and_cache(cluster):
+    for url in cluster:
+        assert requests.get(url + "/healthz", timeout=5).json() == {
+            "ok": True,
+            "database": "ok",
+            "cache": "ok",
+        }
+
+
+def test_a_login_made_on_one_instance_is_valid_on_the_other(cluster):
+    first, second = cluster
+    browser = requests.Session()
+    log_in(browser, first)
+    response = browser.get(second + "/recordings/", timeout=10, allow_redirects=False)
+    assert response.status_code == 200 and "Demo space" in response.text
+
+
+def test_a_delete_on_one_instance_is_seen_on_the_other_at_once(cluster, demo_space):
+    first, second = cluster
+    browser = requests.Session()
+    log_in(browser, first)
+    recording_id = demo_space.recordings(DEMO_PROJECT_ID)[0]["id"]
+    row_link = f'href="/recordings/{recording_id}/"'
+    # The second instance has the page (and the recording) in the shared cache...
+    assert row_link in browser.get(second + "/recordings/", timeout=10).text
+    assert browser.get(f"{second}/recordings/{recording_id}/", timeout=10).status_code == 200
+    # ...the first deletes it...
+    delete_url = f"{first}/recordings/{recording_id}/delete/"
+    response = browser.post(
+        delete_url,
+        data={"csrfmiddlewaretoken": csrf_token(browser, delete_url)},
+        headers={"Referer": delete_url},
+        timeout=10,
+    )
+    assert f"Recording {recording_id} was deleted." in response.text
+    # ...and the second knows at once.
+    assert row_link not in browser.get(second + "/recordings/", timeout=10).text
+    assert browser.get(f"{second}/recordings/{recording_id}/", timeout=10).status_code == 404
