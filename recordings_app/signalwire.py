@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from django.conf import settings
 
 LIST_PATH = "/api/relay/rest/recordings"
@@ -47,7 +48,9 @@ SOURCE_LABELS = {
 RETRYABLE_STATUSES = {429, 500, 502, 503, 504}
 MAX_ATTEMPTS = 4
 MAX_BACKOFF = 4.0
-MEDIA_CHUNK = 64 * 1024
+# Up to 1 MiB per chunk, as much as has arrived: large chunks keep a local transfer near
+# wire speed, and read1() never waits to fill one, so a slow upstream starts playing at once.
+MEDIA_CHUNK = 1024 * 1024
 MAX_MEDIA_REDIRECTS = 3
 _SPACE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -564,9 +567,11 @@ class MediaStream:
         }
 
     def __iter__(self) -> Iterator[bytes]:
+        raw = self._response.raw
         try:
-            yield from self._response.iter_content(MEDIA_CHUNK)
-        except requests.RequestException:
+            while chunk := raw.read1(MEDIA_CHUNK, decode_content=True):
+                yield chunk
+        except (urllib3.exceptions.HTTPError, OSError):
             return
         finally:
             self._response.close()

@@ -5,6 +5,8 @@ message and a status. The views catch them only where the user's next step diffe
 (a delete that did not happen, credentials that did not check out).
 """
 
+import hashlib
+import pickle
 from pathlib import PurePosixPath
 from urllib.parse import urlencode, urlsplit
 
@@ -14,6 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
@@ -35,6 +38,12 @@ def active_credential(request: HttpRequest) -> Credential:
     if credential is None:
         raise NoActiveCredential()
     return credential
+
+
+def content_key(*parts) -> str:
+    """A digest of everything a rendered fragment shows, so the fragment can be reused
+    for exactly as long as its content is the same (`{% cache %}` in the template)."""
+    return hashlib.sha256(pickle.dumps(parts)).hexdigest()
 
 
 def checked_recording_id(recording_id: str) -> str:
@@ -72,6 +81,7 @@ def recordings_list(request: HttpRequest):
         "next_url": link(page.next_cursor),
         "prev_url": link(page.prev_cursor),
         "first_url": f"?size={size}" if page.prev_cursor else None,
+        "table_key": content_key(credential.pk, size, timezone.get_current_timezone_name(), page),
     }
     template = "recordings/list.html"
     if request.htmx and not request.htmx.history_restore_request:
