@@ -113,7 +113,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend, answering misses while Redis is down.
+            "BACKEND": "recordings_app.cache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "dashboard"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

@@ -10,18 +10,16 @@ cache (Redis when REDIS_URL is set, so every app server sees the same entries).
   written, so it is never replayed as if it were data.
 - A delete forgets the recording and every list page of that credential (list keys
   carry a generation number that the delete bumps).
-- If the cache itself fails, the answer comes from upstream as if nothing were cached.
+- If Redis fails, recordings_app.cache answers misses, so the answer comes from
+  upstream as if nothing were cached.
 """
 
 import hashlib
-import logging
 
 from django.conf import settings
 from django.core.cache import cache
 
 from recordings_app.signalwire import Recording, RecordingPage, SignalWireClient
-
-logger = logging.getLogger(__name__)
 
 
 class CachedClient:
@@ -43,8 +41,8 @@ class CachedClient:
             self._client.delete_recording(recording_id)
         finally:
             # Even a failed delete may have happened upstream: forget what we knew.
-            self._safely(cache.delete, f"{self._scope}:recording:{recording_id.lower()}")
-            self._safely(self._bump_generation)
+            cache.delete(f"{self._scope}:recording:{recording_id.lower()}")
+            self._bump_generation()
 
     def open_media(self, recording: Recording, range_header: str | None = None):
         return self._client.open_media(recording, range_header)
@@ -53,25 +51,17 @@ class CachedClient:
         seconds = settings.SIGNALWIRE_CACHE_SECONDS
         if not seconds:
             return fetch()
-        value = self._safely(cache.get, key)
+        value = cache.get(key)
         if value is None:
             value = fetch()
-            self._safely(cache.set, key, value, seconds)
+            cache.set(key, value, seconds)
         return value
 
     def _generation(self) -> int:
-        return self._safely(cache.get, f"{self._scope}:generation") or 0
+        return cache.get(f"{self._scope}:generation") or 0
 
     def _bump_generation(self) -> None:
         key = f"{self._scope}:generation"
         # add() is a no-op when the key exists; incr() is atomic on Redis.
         cache.add(key, 0, None)
         cache.incr(key)
-
-    @staticmethod
-    def _safely(operation, *args):
-        try:
-            return operation(*args)
-        except Exception:  # noqa: BLE001 - a broken cache must not break the page
-            logger.warning("cache %s failed; going to SignalWire directly", operation.__name__)
-            return None
