@@ -401,7 +401,9 @@ def _send(method: str, url: str, *, auth, headers=None, stream=False) -> request
         except requests.ReadTimeout:
             raise UpstreamTimeout(timeout[1]) from None
         except requests.ConnectionError as error:
-            if "NameResolutionError" in repr(error) or "Name or service not known" in str(error):
+            # requests wraps urllib3's MaxRetryError, whose reason says why.
+            reason = getattr(error.args[0], "reason", None) if error.args else None
+            if isinstance(reason, urllib3.exceptions.NameResolutionError):
                 raise SpaceNotFound(urlsplit(url).hostname or "") from None
             raise UpstreamUnreachable() from None
         except requests.RequestException:

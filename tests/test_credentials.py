@@ -164,3 +164,11 @@ def test_logging_in_with_a_password(client, alice):
     response = client.post("/accounts/login/", {"username": "alice", "password": "alice-password"})
     assert response.status_code == 302
     assert User.objects.get(username="alice").last_login is not None
+
+
+def test_a_space_whose_host_does_not_exist_says_so(carol_client, carol, settings):
+    # .invalid never resolves (RFC 6761), so this is a real name-resolution failure.
+    settings.SIGNALWIRE_BASE_URL = "http://no-such-space.invalid"
+    response = carol_client.post("/credentials/add/", form(space="acme"))
+    assert "No SignalWire space answers at no-such-space.invalid" in response.content.decode()
+    assert not Credential.objects.filter(user=carol).exists()
