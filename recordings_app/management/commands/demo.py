@@ -22,6 +22,10 @@ class Command(BaseCommand):
         space.start()
         # Every space name now resolves to the demo space, for this process only.
         settings.SIGNALWIRE_BASE_URL = space.base_url
+        # Show the pages a user would see (friendly 404s, never a debug traceback);
+        # whitenoise then serves static files straight from the source folders.
+        settings.DEBUG = False
+        settings.WHITENOISE_USE_FINDERS = True
         create_demo_user()
         self.stdout.write(
             self.style.SUCCESS(
