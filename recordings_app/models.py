@@ -67,3 +67,104 @@ class Recording(models.Model):
 
     def __str__(self) -> str:
         return "recording permissions"
+
+
+# ---------------------------------------------------------------------------- the index
+# Metadata only, never audio: what search and the spend report read. Filled by
+# recordings_app.index (the sync); every query is scoped by `credential`.
+
+
+class IndexedRecording(models.Model):
+    """One recording's metadata as the last sync saw it, for one credential set."""
+
+    # Not `id`: the live table's markup reads `recording.id` as the recording's own id.
+    key = models.BigAutoField(primary_key=True)
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="+")
+    recording_id = models.CharField(max_length=36)
+    created_at = models.DateTimeField()
+    # The same instant as whole seconds since 1970: lets SQLite and Postgres group by
+    # 15-minute buckets with plain integer division (the costs page turns buckets into
+    # days in the user's zone), where TruncDate(tzinfo=...) on SQLite is a Python call
+    # per row and too slow for 100,000 rows.
+    created_epoch = models.BigIntegerField()
+    updated_at = models.DateTimeField(null=True)
+    duration_seconds = models.IntegerField(null=True)
+    # Six places: upstream prices like 0.0025 fit; the sync rounds anything finer.
+    price = models.DecimalField(max_digits=18, decimal_places=6, null=True)
+    price_unit = models.CharField(max_length=8, blank=True)
+    status = models.CharField(max_length=32, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    track = models.CharField(max_length=32, blank=True)
+    stereo = models.BooleanField(null=True)
+    byte_size = models.BigIntegerField(null=True)
+    source = models.CharField(max_length=16)
+    leg_id = models.CharField(max_length=36, blank=True)
+    conference_id = models.CharField(max_length=36, blank=True)
+    last_seen = models.DateTimeField()
+    # Set by a sync pass that covered this recording's time and did not see it.
+    vanished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "recording_id"], name="one_index_row_per_recording"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["credential", "created_at"], name="index_by_created"),
+            models.Index(fields=["credential", "created_epoch"], name="index_by_epoch"),
+            models.Index(fields=["credential", "leg_id"], name="index_by_leg"),
+            models.Index(fields=["credential", "conference_id"], name="index_by_conference"),
+        ]
+
+    def __str__(self) -> str:
+        return self.recording_id
+
+    # The live table's row markup reads these names from signalwire.Recording.
+    @property
+    def id(self) -> str:
+        return self.recording_id
+
+    @property
+    def source_label(self) -> str:
+        from recordings_app.signalwire import SOURCE_LABELS
+
+        return SOURCE_LABELS.get(self.source, "Unknown")
+
+    problems = ()
+
+
+class IndexSync(models.Model):
+    """The sync's state for one credential, in the database so any process (a worker, a
+    foreground command, two app servers) sees it and a killed worker can resume."""
+
+    class State(models.TextChoices):
+        IDLE = "idle", "idle"
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        FAILED = "failed", "failed"
+
+    credential = models.OneToOneField(Credential, on_delete=models.CASCADE, related_name="sync")
+    state = models.CharField(max_length=8, choices=State, default=State.IDLE)
+    # The pass in progress (cursor set: upstream's next link, as a query string) or the
+    # last one; "" when no pass is half done.
+    full_pass = models.BooleanField(default=True)
+    cursor = models.TextField(blank=True)
+    pass_started_at = models.DateTimeField(null=True)
+    pass_newest = models.DateTimeField(null=True)
+    horizon = models.DateTimeField(null=True)
+    pages_read = models.IntegerField(default=0)
+    recordings_seen = models.IntegerField(default=0)
+    expected_total = models.IntegerField(null=True)
+    # Who holds the pass, and when it last showed signs of life: a lease, so two
+    # workers never run one credential's pass and a dead one's pass can be taken over.
+    lease = models.CharField(max_length=32, blank=True)
+    heartbeat = models.DateTimeField(null=True)
+    queued_at = models.DateTimeField(null=True)
+    # The index is complete up to here (the newest recording of the last finished pass).
+    complete_through = models.DateTimeField(null=True)
+    indexed_as_of = models.DateTimeField(null=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"sync of {self.credential_id}: {self.state}"

@@ -25,7 +25,7 @@ from django.views.decorators.http import (
 )
 from django.views.decorators.vary import vary_on_headers
 
-from recordings_app import paging
+from recordings_app import index, paging
 from recordings_app.errors import NoActiveCredential, Problem, explain
 from recordings_app.forms import CredentialForm
 from recordings_app.models import Credential
@@ -147,7 +147,8 @@ def _media_extension(url: str | None, content_type: str) -> str:
 @permission_required("recordings_app.delete_recording", raise_exception=True)
 def delete_recording(request: HttpRequest, recording_id: str):
     recording_id = checked_recording_id(recording_id)
-    client = active_credential(request).client(cached=True)
+    credential = active_credential(request)
+    client = credential.client(cached=True)
     if request.method == "GET":
         recording = client.get_recording(recording_id)
         return render(
@@ -158,6 +159,7 @@ def delete_recording(request: HttpRequest, recording_id: str):
     try:
         client.delete_recording(recording_id)
     except RecordingNotFound:
+        index.forget_recording(credential, recording_id)
         messages.info(request, f"Recording {recording_id} was already deleted.")
         return redirect("recordings_list")
     except SignalWireError as error:
@@ -168,6 +170,7 @@ def delete_recording(request: HttpRequest, recording_id: str):
             {"recording_id": recording_id, "problem": explanation},
             status=explanation.status,
         )
+    index.forget_recording(credential, recording_id)
     messages.success(request, f"Recording {recording_id} was deleted.")
     return redirect("recordings_list")
 
@@ -190,6 +193,7 @@ def credential_add(request: HttpRequest):
         with transaction.atomic():
             credential = form.save()
             _activate(credential)
+            index.request_sync(credential)  # the first sync, on the task queue
         messages.success(request, f"Credentials “{credential.label}” work and are now in use.")
         return redirect("recordings_list")
     return render(request, "credentials/form.html", {"form": form})
