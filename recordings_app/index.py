@@ -269,6 +269,16 @@ def _row(credential: Credential, rec: Recording, now: datetime) -> IndexedRecord
     )
 
 
+def exact(amount: Decimal | None) -> Decimal | None:
+    """A sum of prices from the database, as the exact decimal it is.
+
+    Postgres sums NUMERIC exactly; SQLite keeps decimals as floating point and Django
+    hands its sums back unrounded (4.739999999999999). Every stored price has at most
+    six places, so rounding a sum to six places gives the exact total back (the float
+    error of summing even millions of prices is far below a millionth)."""
+    return None if amount is None else amount.quantize(PRICE_PLACES)
+
+
 def describe_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "unknown"

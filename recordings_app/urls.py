@@ -1,10 +1,16 @@
 from django.urls import path
 
-from recordings_app import views
+from recordings_app import costs, index_views, views
 
 urlpatterns = [
     path("recordings/", views.recordings_list, name="recordings_list"),
     path("recordings/go/", views.jump_to_recording, name="jump_to_recording"),
+    path("recordings/export.csv", index_views.recordings_csv, name="recordings_csv"),
+    path("index/status/", index_views.index_status, name="index_status"),
+    path("index/refresh/", index_views.index_refresh, name="index_refresh"),
+    path("costs/", costs.costs_report, name="costs"),
+    path("costs/daily.csv", costs.daily_csv, name="costs_daily_csv"),
+    path("costs/recordings.csv", costs.recordings_csv, name="costs_recordings_csv"),
     path("recordings/<str:recording_id>/", views.recording_detail, name="recording_detail"),
     path(
         "recordings/<str:recording_id>/audio/",

@@ -29,6 +29,7 @@ from recordings_app import index, paging
 from recordings_app.errors import NoActiveCredential, Problem, explain
 from recordings_app.forms import CredentialForm
 from recordings_app.models import Credential
+from recordings_app.search import RecordingFilters
 from recordings_app.signalwire import RecordingNotFound, SignalWireError, is_uuid
 
 
@@ -65,6 +66,11 @@ def checked_recording_id(recording_id: str) -> str:
 @vary_on_headers("HX-Request")
 def recordings_list(request: HttpRequest):
     credential = active_credential(request)
+    filters = RecordingFilters(request.GET)
+    if filters.is_active():  # filters or a sort: answered from the index
+        from recordings_app import index_views  # it imports this module
+
+        return index_views.filtered_recordings(request, credential, filters)
     size = paging.page_size(request.GET.get("size"))
     cursor = paging.unsign_cursor(credential, request.GET.get("page"))
     page = credential.client(cached=True).list_recordings(cursor, page_size=size)
@@ -82,6 +88,7 @@ def recordings_list(request: HttpRequest):
         "prev_url": link(page.prev_cursor),
         "first_url": f"?size={size}" if page.prev_cursor else None,
         "table_key": content_key(credential.pk, size, timezone.get_current_timezone_name(), page),
+        "filters": filters,
     }
     template = "recordings/list.html"
     if request.htmx and not request.htmx.history_restore_request:

@@ -73,3 +73,27 @@ def status_badge(recording):
             ' <span class="error-code" title="Error code">{}</span>', recording.error_code
         )
     return badge
+
+
+def plain_decimal(amount) -> str:
+    """An exact decimal for a CSV cell: 0.0025, 12.50; no symbol, no float rounding."""
+    if amount is None:
+        return ""
+    amount = Decimal(amount)
+    if amount.normalize().as_tuple().exponent > -2:
+        return f"{amount.quantize(Decimal('0.01')):f}"
+    return f"{amount.normalize():f}"
+
+
+@register.inclusion_tag("recordings/_index_status.html", takes_context=True)
+def index_status(context, credential, reload=False):
+    """The index's state for a credential: "indexed as of", a refresh button, or the
+    progress of a running sync."""
+    from recordings_app import index
+    from recordings_app.index_views import status_context
+
+    return {
+        "request": context.get("request"),
+        "csrf_token": context.get("csrf_token"),
+        **status_context(index.sync_state(credential), reload),
+    }

@@ -1,0 +1,436 @@
+"""The spend report at /costs/, from the index; a permission of its own (view_costs).
+
+Decisions where the issue is silent:
+- Days are the user's days (the `tz` cookie's zone). The database groups recordings
+  by 15-minute buckets of `created_epoch` (plain integer division, fast on SQLite and
+  Postgres alike) and Python folds the at most 96 buckets a day into local days, which
+  is exact for every zone whose offset is a multiple of 15 minutes (all of them today).
+- Periods: today; the last 7 and 30 days including today; this month so far; last
+  month; or ?from=YYYY-MM-DD&to=YYYY-MM-DD, both days included, at most 366 days. The
+  previous period is the one of equal length (in days) just before.
+- A currency's average price per minute is its price over its recordings' minutes.
+- Currencies are never added together: every price is per currency. The top 20 is
+  ordered by the number, whatever the currency.
+- daily.csv has a row for every day of the period and every currency seen in it,
+  zeros included, so a spreadsheet gets a continuous series.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Case, Count, F, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from recordings_app import index
+from recordings_app.errors import Problem
+from recordings_app.index_views import CSV_COLUMNS, csv_response, recording_rows
+from recordings_app.signalwire import SOURCE_LABELS
+from recordings_app.templatetags.recordings import plain_decimal
+from recordings_app.views import active_credential
+
+PERIODS = {
+    "today": "Today",
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "month": "This month",
+    "last-month": "Last month",
+}
+DEFAULT_PERIOD = "30d"
+MAX_DAYS = 366
+BUCKET_SECONDS = 900
+TOP = 20
+ZERO = Decimal(0)
+
+
+# ------------------------------------------------------------------------- the period
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str  # one of PERIODS, or "custom"
+    first: date
+    last: date  # included
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def label(self) -> str:
+        if self.key in PERIODS:
+            return PERIODS[self.key]
+        return f"{self.first:%b %-d, %Y} – {self.last:%b %-d, %Y}"
+
+    def previous(self) -> Period:
+        last = self.first - timedelta(days=1)
+        return Period("previous", last - timedelta(days=self.days - 1), last)
+
+    def bounds(self, zone) -> tuple[datetime, datetime]:
+        """[start, end) as aware datetimes: local midnight to the midnight after `last`."""
+        start = datetime.combine(self.first, time.min, zone)
+        end = datetime.combine(self.last + timedelta(days=1), time.min, zone)
+        return start, end
+
+    def each_day(self):
+        for offset in range(self.days):
+            yield self.first + timedelta(days=offset)
+
+    def query(self) -> str:
+        if self.key == "custom":
+            return urlencode({"from": self.first.isoformat(), "to": self.last.isoformat()})
+        return urlencode({"period": self.key})
+
+
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(
+        required=False, choices=[("", "")] + list(PERIODS.items()) + [("custom", "custom")]
+    )
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("from"), data.get("to")
+        if first or last:
+            if not (first and last):
+                raise forms.ValidationError("A custom period needs both from and to.")
+            if data.get("period") not in ("", "custom", None):
+                raise forms.ValidationError("Give a period or a from/to range, not both.")
+            if first > last:
+                raise forms.ValidationError("The period ends before it starts.")
+            if (last - first).days + 1 > MAX_DAYS:
+                raise forms.ValidationError(f"A period is at most {MAX_DAYS} days.")
+        elif data.get("period") == "custom":
+            raise forms.ValidationError("A custom period needs from and to dates.")
+        return data
+
+
+for _name in ("from", "to"):  # `from` is a Python keyword
+    PeriodForm.base_fields[_name] = forms.DateField(
+        required=False, input_formats=["%Y-%m-%d"], widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+def period_from(query, today: date) -> Period:
+    form = PeriodForm(query)
+    if not form.is_valid():
+        reasons = " ".join(" ".join(errors) for errors in form.errors.values())
+        raise Problem(400, "This period is not valid", reasons)
+    data = form.cleaned_data
+    if data.get("from"):
+        return Period("custom", data["from"], data["to"])
+    key = data.get("period") or DEFAULT_PERIOD
+    if key == "today":
+        return Period(key, today, today)
+    if key == "7d":
+        return Period(key, today - timedelta(days=6), today)
+    if key == "30d":
+        return Period(key, today - timedelta(days=29), today)
+    if key == "month":
+        return Period(key, today.replace(day=1), today)
+    last = today.replace(day=1) - timedelta(days=1)  # last-month
+    return Period(key, last.replace(day=1), last)
+
+
+# ------------------------------------------------------------------------ the figures
+
+
+@dataclass
+class Figures:
+    """Count and seconds, and per currency: count, seconds, price."""
+
+    count: int = 0
+    seconds: int = 0
+
+    def __post_init__(self):
+        self.by_currency: dict[str, dict] = {}
+
+    def add(self, currency: str, count: int, seconds: int | None, price: Decimal | None):
+        seconds = seconds or 0
+        self.count += count
+        self.seconds += seconds
+        if not currency:
+            return
+        entry = self.by_currency.setdefault(currency, {"count": 0, "seconds": 0, "price": ZERO})
+        entry["count"] += count
+        entry["seconds"] += seconds
+        entry["price"] += index.exact(price) or ZERO
+
+    @property
+    def minutes(self) -> Decimal:
+        return (Decimal(self.seconds) / 60).quantize(Decimal("0.1"))
+
+    def currencies(self):
+        """[(currency, count, price, average price per minute)], sorted by currency."""
+        rows = []
+        for currency, entry in sorted(self.by_currency.items()):
+            per_minute = None
+            if entry["seconds"]:
+                per_minute = (entry["price"] * 60 / entry["seconds"]).quantize(Decimal("0.0001"))
+            rows.append(
+                {
+                    "currency": currency,
+                    "count": entry["count"],
+                    "price": entry["price"],
+                    "per_minute": per_minute,
+                }
+            )
+        return rows
+
+
+def change(now, before) -> Decimal | None:
+    """Percent change from `before` to `now`; None where there was nothing before."""
+    if not before:
+        return None
+    return ((Decimal(now) - Decimal(before)) * 100 / Decimal(before)).quantize(Decimal("0.1"))
+
+
+def _grouped(rows, *names):
+    return (
+        rows.order_by()
+        .values(*names)
+        .annotate(n=Count("key"), seconds=Sum("duration_seconds"), price=Sum("price"))
+    )
+
+
+def report(credential, period: Period, zone) -> dict:
+    """Everything on the page, in four grouped queries over the period's recordings."""
+    start, end = period.bounds(zone)
+    all_rows = index.indexed_recordings(credential)
+    rows = all_rows.filter(created_at__gte=start, created_at__lt=end)
+
+    # 1. Totals, breakdowns and failed-but-charged from one grouping.
+    charged = Case(When(price__gt=0, then=Value(True)), default=Value(False))
+    totals = Figures()
+    dimensions = {name: defaultdict(Figures) for name in ("status", "track", "source", "stereo")}
+    failed_charged = Figures()
+    groups = _grouped(
+        rows.annotate(charged=charged),
+        "status",
+        "track",
+        "source",
+        "stereo",
+        "price_unit",
+        "charged",
+    )
+    for group in groups:
+        figures = (group["price_unit"], group["n"], group["seconds"], group["price"])
+        totals.add(*figures)
+        for name, breakdown in dimensions.items():
+            breakdown[group[name]].add(*figures)
+        if group["status"] == "failed" and group["charged"]:
+            failed_charged.add(*figures)
+
+    # 2. The previous period, for the change.
+    prev_start, prev_end = period.previous().bounds(zone)
+    previous = Figures()
+    prev_rows = all_rows.filter(created_at__gte=prev_start, created_at__lt=prev_end)
+    for group in _grouped(prev_rows, "price_unit"):
+        previous.add(group["price_unit"], group["n"], group["seconds"], group["price"])
+
+    # 3. Per day and currency.
+    days = daily(rows, period, zone)
+
+    # 4. The most expensive.
+    top = list(rows.filter(price__isnull=False).order_by("-price", "-created_at")[:TOP])
+
+    return {
+        "totals": totals,
+        "previous": previous,
+        "changes": _changes(totals, previous),
+        "breakdowns": _breakdowns(dimensions),
+        "failed_charged": failed_charged,
+        "days": days,
+        "charts": [chart(currency, series, period) for currency, series in days.items()],
+        "top": top,
+    }
+
+
+def daily(rows, period: Period, zone) -> dict[str, list[dict]]:
+    """{currency: [{day, count, seconds, price}] for every day of the period}."""
+    bucket = Coalesce(F("created_epoch"), 0) / BUCKET_SECONDS
+    sums: dict[tuple[date, str], list] = {}
+    for group in _grouped(rows.annotate(bucket=bucket), "bucket", "price_unit"):
+        day = datetime.fromtimestamp(group["bucket"] * BUCKET_SECONDS, zone).date()
+        entry = sums.setdefault((day, group["price_unit"]), [0, 0, ZERO])
+        entry[0] += group["n"]
+        entry[1] += group["seconds"] or 0
+        entry[2] += index.exact(group["price"]) or ZERO
+    currencies = sorted({currency for _, currency in sums if currency})
+    return {
+        currency: [
+            dict(
+                zip(
+                    ("day", "count", "seconds", "price"),
+                    (day, *sums.get((day, currency), (0, 0, ZERO))),
+                    strict=True,
+                )
+            )
+            for day in period.each_day()
+        ]
+        for currency in currencies
+    }
+
+
+def _changes(totals: Figures, previous: Figures) -> dict:
+    prices = {}
+    for currency, entry in totals.by_currency.items():
+        before = previous.by_currency.get(currency, {}).get("price")
+        prices[currency] = change(entry["price"], before)
+    return {
+        "count": change(totals.count, previous.count),
+        "seconds": change(totals.seconds, previous.seconds),
+        "price": prices,
+    }
+
+
+def _breakdowns(dimensions) -> list[dict]:
+    def label(name, value):
+        if name == "source":
+            return SOURCE_LABELS.get(value, "Unknown")
+        if name == "stereo":
+            return {True: "Stereo", False: "Mono"}.get(value, "Unknown")
+        return value or "unknown"
+
+    titles = {"status": "Status", "track": "Track", "source": "Source", "stereo": "Channels"}
+    return [
+        {
+            "title": titles[name],
+            "rows": sorted(
+                ((label(name, value), figures) for value, figures in breakdown.items()),
+                key=lambda pair: (-pair[1].count, pair[0]),
+            ),
+        }
+        for name, breakdown in dimensions.items()
+    ]
+
+
+# ------------------------------------------------------------------------- the chart
+
+CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, CHART_BOTTOM = 720, 200, 64, 24
+
+
+def chart(currency: str, series: list[dict], period: Period) -> dict:
+    """Bar geometry for a server-rendered SVG of one currency's spend per day."""
+    peak = max((day["price"] for day in series), default=ZERO)
+    plot_width = CHART_WIDTH - CHART_LEFT - 8
+    plot_height = CHART_HEIGHT - CHART_BOTTOM - 8
+    slot = plot_width / max(1, len(series))
+    bars = []
+    for number, day in enumerate(series):
+        height = float(day["price"] / peak) * plot_height if peak else 0.0
+        bars.append(
+            {
+                **day,
+                "x": round(CHART_LEFT + number * slot + slot * 0.1, 2),
+                "y": round(8 + plot_height - height, 2),
+                "width": round(max(1.0, slot * 0.8), 2),
+                "height": round(height, 2),
+                "label": number == 0 or number == len(series) - 1 or day["day"].day == 1,
+                "label_x": round(CHART_LEFT + number * slot + slot / 2, 2),
+            }
+        )
+    busiest = max(series, key=lambda day: day["price"], default=None)
+    return {
+        "currency": currency,
+        "bars": bars,
+        "peak": peak,
+        "total": sum((day["price"] for day in series), ZERO),
+        "busiest": busiest if peak else None,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": CHART_LEFT,
+        "axis_y": CHART_HEIGHT - CHART_BOTTOM,
+        "mid_y": 8 + plot_height / 2,
+        "label_y": CHART_HEIGHT - 6,
+    }
+
+
+# ------------------------------------------------------------------------- the views
+
+
+def _period(request) -> Period:
+    return period_from(request.GET, timezone.localdate())
+
+
+@require_GET
+@login_required
+@permission_required("recordings_app.view_costs", raise_exception=True)
+def costs_report(request):
+    credential = active_credential(request)
+    period = _period(request)
+    zone = timezone.get_current_timezone()
+    start, end = period.bounds(zone)
+    last_minute = timezone.localtime(end - timedelta(minutes=1), zone)
+    failed_query = urlencode(
+        {
+            "status": "failed",
+            "min_price": "0.000001",
+            "from": timezone.localtime(start, zone).strftime("%Y-%m-%dT%H:%M"),
+            "to": last_minute.strftime("%Y-%m-%dT%H:%M"),
+            "sort": "-price",
+        }
+    )
+    context = {
+        "credential": credential,
+        "period": period,
+        "previous_period": period.previous(),
+        "periods": PERIODS,
+        "report": report(credential, period, zone),
+        "failed_url": reverse("recordings_list") + "?" + failed_query,
+        "daily_csv": reverse("costs_daily_csv") + "?" + period.query(),
+        "recordings_csv": reverse("costs_recordings_csv") + "?" + period.query(),
+    }
+    return render(request, "costs/report.html", context)
+
+
+@require_GET
+@login_required
+@permission_required("recordings_app.view_costs", raise_exception=True)
+def daily_csv(request):
+    """date,currency,recordings,seconds,price: one row per day and currency."""
+    credential = active_credential(request)
+    period = _period(request)
+    zone = timezone.get_current_timezone()
+    start, end = period.bounds(zone)
+    rows = index.indexed_recordings(credential).filter(created_at__gte=start, created_at__lt=end)
+    days = daily(rows, period, zone)
+    lines = sorted(
+        (
+            day["day"].isoformat(),
+            currency,
+            day["count"],
+            day["seconds"],
+            plain_decimal(day["price"]),
+        )
+        for currency, series in days.items()
+        for day in series
+    )
+    name = f"costs-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    return csv_response(name, ("date", "currency", "recordings", "seconds", "price"), lines)
+
+
+@require_GET
+@login_required
+@permission_required("recordings_app.view_costs", raise_exception=True)
+def recordings_csv(request):
+    """The period's recordings, one row each, streamed."""
+    credential = active_credential(request)
+    period = _period(request)
+    start, end = period.bounds(timezone.get_current_timezone())
+    rows = (
+        index.indexed_recordings(credential)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .order_by("created_at", "recording_id")
+    )
+    name = f"recordings-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    return csv_response(name, CSV_COLUMNS, recording_rows(rows))

@@ -1,0 +1,226 @@
+"""Search and filters on /recordings/, answered from the index.
+
+The filters live in the URL (GET), validated by `RecordingFilters`; a value that does
+not parse is a 400 with the reason, never a 500. Without any filter or sort in the URL
+the list stays the live upstream view (views.recordings_list); with one, this module
+answers from the credential's own index, with the same table markup.
+
+Decisions where the issue is silent:
+- `from`/`to` are date-times in the user's time zone (the `tz` cookie); `to` includes
+  the whole minute it names (to=14:00 finds 14:00:59).
+- The search box matches a recording id, leg id or conference id: a whole id exactly,
+  a shorter piece as a prefix (ids are lower-case UUIDs).
+- Sorting by price orders the numbers whatever their currency; totals never add
+  currencies. Ties are broken by creation time, then id, so pages are stable.
+- Vanished recordings (deleted upstream) are not shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django import forms
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Count, F, Q, Sum
+
+from recordings_app import index
+from recordings_app.errors import Problem
+from recordings_app.signalwire import SOURCE_LABELS
+
+STATUSES = ("completed", "in-progress", "failed", "absent", "deleted")
+TRACKS = ("inbound", "outbound", "both")
+SORTS = {
+    "-created": ("-created_at", "-recording_id"),
+    "created": ("created_at", "recording_id"),
+    "-duration": (F("duration_seconds").desc(nulls_last=True), "-created_at", "-recording_id"),
+    "duration": (F("duration_seconds").asc(nulls_last=True), "-created_at", "-recording_id"),
+    "-price": (F("price").desc(nulls_last=True), "-created_at", "-recording_id"),
+    "price": (F("price").asc(nulls_last=True), "-created_at", "-recording_id"),
+}
+SORT_LABELS = {
+    "-created": "newest first",
+    "created": "oldest first",
+    "-duration": "longest first",
+    "duration": "shortest first",
+    "-price": "most expensive first",
+    "price": "cheapest first",
+}
+# Everything in the URL that makes the list come from the index.
+FILTER_NAMES = (
+    "from",
+    "to",
+    "status",
+    "track",
+    "source",
+    "stereo",
+    "min_duration",
+    "max_duration",
+    "min_price",
+    "max_price",
+    "q",
+    "sort",
+)
+_WORD = re.compile(r"^[a-z0-9_-]{1,32}$")
+_ID_PIECE = re.compile(r"^[0-9a-f-]{1,36}$")
+
+
+def _word(value: str) -> str:
+    value = value.strip().lower()
+    if value and not _WORD.match(value):
+        raise forms.ValidationError("Use letters, digits and dashes only.")
+    return value
+
+
+class RecordingFilters(forms.Form):
+    # `from` is a Python keyword: the two date-time fields are added below the class.
+    status = forms.CharField(required=False, max_length=32)
+    track = forms.CharField(required=False, max_length=32)
+    source = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any")] + [(k, v) for k, v in SOURCE_LABELS.items()],
+    )
+    stereo = forms.ChoiceField(
+        required=False, choices=[("", "Any"), ("yes", "Stereo"), ("no", "Mono")]
+    )
+    min_duration = forms.IntegerField(required=False, min_value=0, max_value=10**7)
+    max_duration = forms.IntegerField(required=False, min_value=0, max_value=10**7)
+    min_price = forms.DecimalField(required=False, min_value=0, max_digits=18, decimal_places=6)
+    max_price = forms.DecimalField(required=False, min_value=0, max_digits=18, decimal_places=6)
+    q = forms.CharField(required=False, max_length=36, strip=True)
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
+    statuses, tracks = STATUSES, TRACKS  # the choices the form offers; others are accepted
+
+    def clean_status(self):
+        return _word(self.cleaned_data["status"])
+
+    def clean_track(self):
+        return _word(self.cleaned_data["track"])
+
+    def clean_q(self):
+        value = self.cleaned_data["q"].lower()
+        if value and not _ID_PIECE.match(value):
+            raise forms.ValidationError("Search by a recording, leg or conference ID.")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        for low, high, what in (
+            ("from", "to", "date range"),
+            ("min_duration", "max_duration", "duration range"),
+            ("min_price", "max_price", "price range"),
+        ):
+            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+                raise forms.ValidationError(f"The {what} ends before it starts.")
+        return data
+
+    def is_active(self) -> bool:
+        return any(self.data.get(name, "").strip() for name in FILTER_NAMES)
+
+    def checked(self) -> dict:
+        """The cleaned filters, or a 400 saying what is wrong."""
+        if not self.is_valid():
+            reasons = []
+            for name, errors in self.errors.items():
+                label = "Filters" if name == "__all__" else self.fields[name].label or name
+                reasons.append(f"{label}: {' '.join(errors)}")
+            raise Problem(400, "These filters are not valid", " ".join(reasons))
+        return self.cleaned_data
+
+    def params(self) -> list[tuple[str, str]]:
+        """The filters as given, for links that keep them (sort, pages, CSV)."""
+        return [(n, self.data[n]) for n in FILTER_NAMES if self.data.get(n, "").strip()]
+
+
+for _name, _label in (("from", "From"), ("to", "To")):
+    RecordingFilters.base_fields[_name] = forms.DateTimeField(
+        required=False,
+        label=_label,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+def filtered(credential, data: dict):
+    """The credential's indexed recordings matching cleaned filters, sorted."""
+    rows = index.indexed_recordings(credential)
+    if data.get("from"):
+        rows = rows.filter(created_at__gte=data["from"])
+    if data.get("to"):
+        end = data["to"]
+        end = end + timedelta(minutes=1) if end.second == 0 and end.microsecond == 0 else end
+        rows = rows.filter(created_at__lt=end)
+    for name in ("status", "track", "source"):
+        if data.get(name):
+            rows = rows.filter(**{name: data[name]})
+    if data.get("stereo"):
+        rows = rows.filter(stereo=data["stereo"] == "yes")
+    if data.get("min_duration") is not None:
+        rows = rows.filter(duration_seconds__gte=data["min_duration"])
+    if data.get("max_duration") is not None:
+        rows = rows.filter(duration_seconds__lte=data["max_duration"])
+    if data.get("min_price") is not None:
+        rows = rows.filter(price__gte=data["min_price"])
+    if data.get("max_price") is not None:
+        rows = rows.filter(price__lte=data["max_price"])
+    if data.get("q"):
+        q = data["q"]
+        if len(q) == 36:
+            rows = rows.filter(Q(recording_id=q) | Q(leg_id=q) | Q(conference_id=q))
+        else:
+            rows = rows.filter(
+                Q(recording_id__startswith=q)
+                | Q(leg_id__startswith=q)
+                | Q(conference_id__startswith=q)
+            )
+    return rows.order_by(*SORTS[data.get("sort") or "-created"])
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What the table's totals line reads: count, seconds, and a sum per currency."""
+
+    count: int
+    seconds: int
+    price_by_currency: dict[str, Decimal]
+
+
+def totals(rows) -> Totals:
+    """One grouped query: count, seconds and price per currency (never added up)."""
+    groups = (
+        rows.order_by()
+        .values("price_unit")
+        .annotate(n=Count("key"), seconds=Sum("duration_seconds"), price=Sum("price"))
+        .order_by("price_unit")
+    )
+    count = seconds = 0
+    prices = {}
+    for group in groups:
+        count += group["n"]
+        seconds += group["seconds"] or 0
+        if group["price_unit"] and group["price"] is not None:
+            prices[group["price_unit"]] = index.exact(group["price"])
+    return Totals(count, seconds, prices)
+
+
+def page_of(rows, size: int, number: str | None):
+    paginator = Paginator(rows, size)
+    try:
+        return paginator.page(number or 1)
+    except InvalidPage:
+        raise Problem(
+            400, "No such page", "That page of results does not exist. Start at page 1."
+        ) from None
+
+
+def link(params: list[tuple[str, str]], **changes) -> str:
+    """?query with the current filters and some values changed (None drops one)."""
+    merged = dict(params)
+    for name, value in changes.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = str(value)
+    return "?" + urlencode(merged)
