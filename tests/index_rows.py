@@ -1,0 +1,33 @@
+"""Index rows built by hand, for exact figures in the search and costs tests."""
+
+import uuid
+from datetime import UTC
+from decimal import Decimal
+
+from django.utils import timezone
+
+from recordings_app.models import IndexedRecording
+
+
+def index_row(credential, created_at, *, price="0.0025", unit="USD", seconds=60, **fields):
+    created_at = created_at.astimezone(UTC)
+    values = {
+        "status": "completed",
+        "track": "inbound",
+        "stereo": False,
+        "source": "pstn",
+        "leg_id": str(uuid.uuid4()),
+    }
+    values.update(fields)
+    return IndexedRecording.objects.create(
+        credential=credential,
+        recording_id=values.pop("recording_id", str(uuid.uuid4())),
+        created_at=created_at,
+        created_epoch=int(created_at.timestamp()),
+        updated_at=created_at,
+        duration_seconds=seconds,
+        price=None if price is None else Decimal(price),
+        price_unit=unit,
+        last_seen=timezone.now(),
+        **values,
+    )
