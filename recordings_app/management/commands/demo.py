@@ -1,3 +1,8 @@
+import os
+import signal
+import subprocess
+import sys
+
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
@@ -5,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from demo_space import DEMO_API_TOKEN, DEMO_PROJECT_ID, DemoSpace
+from recordings_app import index
 from recordings_app.models import Credential
 
 
@@ -26,18 +32,24 @@ class Command(BaseCommand):
         # whitenoise then serves static files straight from the source folders.
         settings.DEBUG = False
         settings.WHITENOISE_USE_FINDERS = True
-        create_demo_user()
+        user = create_demo_user()
+        # SIGTERM leaves through the same clean path as Ctrl-C, stopping the worker too.
+        signal.signal(signal.SIGTERM, _interrupt)
+        worker = start_worker(space.base_url)
+        index.request_sync(Credential.objects.get(user=user, is_active=True))
         self.stdout.write(
             self.style.SUCCESS(
                 f"\n  Dashboard:  http://127.0.0.1:{port}/\n"
                 "  Log in as:  demo / demo\n"
                 f"  Demo space: {space.base_url} ({count} recordings)\n"
-                "  Ctrl-C stops both.\n"
+                f"  Worker:     manage.py db_worker (pid {worker.pid}), syncing the index\n"
+                "  Ctrl-C stops all three.\n"
             )
         )
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
+            stop_worker(worker)
             space.stop()
 
 
@@ -58,3 +70,28 @@ def create_demo_user() -> User:
     credential.is_active = True
     credential.save()
     return user
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def start_worker(base_url: str) -> subprocess.Popen:
+    """The task worker in a process of its own, pointed at the demo space (the setting
+    above changed only this process). It shares the database with the dashboard."""
+    manage = str(settings.BASE_DIR / "manage.py")
+    env = {**os.environ, "SIGNALWIRE_BASE_URL": base_url}
+    return subprocess.Popen(  # noqa: S603 - our own manage.py, no shell
+        [sys.executable, manage, "db_worker", "--no-reload", "--no-startup-delay"], env=env
+    )
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    # Ctrl-C reaches the worker too (same process group); this covers other exits.
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
