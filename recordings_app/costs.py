@@ -257,10 +257,28 @@ def report(credential, period: Period, zone) -> dict:
 
 def daily(rows, period: Period, zone) -> dict[str, list[dict]]:
     """{currency: [{day, count, seconds, price}] for every day of the period}."""
-    bucket = Coalesce(F("created_epoch"), 0) / BUCKET_SECONDS
+    offsets = {datetime.combine(day, time.min, zone).utcoffset() for day in period.each_day()} | {
+        period.bounds(zone)[1].utcoffset()
+    }
+    if len(offsets) == 1:
+        # One UTC offset all period long (no DST change in it): the database can
+        # group straight into local days.
+        shift = int(offsets.pop().total_seconds())
+        bucket = (Coalesce(F("created_epoch"), 0) + shift) / 86400
+
+        def day_of(number):
+            return date(1970, 1, 1) + timedelta(days=number)
+    else:
+        # The offset changes inside the period: 15-minute buckets, folded into local
+        # days here (every zone's offsets are multiples of 15 minutes).
+        bucket = Coalesce(F("created_epoch"), 0) / BUCKET_SECONDS
+
+        def day_of(number):
+            return datetime.fromtimestamp(number * BUCKET_SECONDS, zone).date()
+
     sums: dict[tuple[date, str], list] = {}
     for group in _grouped(rows.annotate(bucket=bucket), "bucket", "price_unit"):
-        day = datetime.fromtimestamp(group["bucket"] * BUCKET_SECONDS, zone).date()
+        day = day_of(group["bucket"])
         entry = sums.setdefault((day, group["price_unit"]), [0, 0, ZERO])
         entry[0] += group["n"]
         entry[1] += group["seconds"] or 0

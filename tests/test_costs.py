@@ -230,3 +230,21 @@ def test_periods_have_the_documented_bounds():
     assert last.previous() == Period(
         "previous", datetime(2026, 1, 4).date(), datetime(2026, 1, 31).date()
     )
+
+
+def test_days_are_local_days_across_a_daylight_saving_change(berlin_client, alice):
+    credential = Credential.objects.get(user=alice)
+    # Berlin moves from UTC+1 to UTC+2 on 2026-03-29.
+    index_row(credential, datetime(2026, 3, 28, 23, 30, tzinfo=BERLIN), price="0.10")
+    index_row(credential, datetime(2026, 3, 29, 0, 30, tzinfo=BERLIN), price="0.20")
+    index_row(credential, datetime(2026, 3, 30, 0, 30, tzinfo=BERLIN), price="0.40")
+    for query in ("from=2026-03-28&to=2026-03-30", "from=2026-03-28&to=2026-03-28"):
+        response = berlin_client.get(f"/costs/daily.csv?{query}")
+        lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert lines[1] == ["2026-03-28", "USD", "1", "60", "0.10"]
+    response = berlin_client.get("/costs/daily.csv?from=2026-03-28&to=2026-03-30")
+    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert lines[2:] == [
+        ["2026-03-29", "USD", "1", "60", "0.20"],
+        ["2026-03-30", "USD", "1", "60", "0.40"],
+    ]
