@@ -52,6 +52,7 @@ MAX_BACKOFF = 4.0
 # wire speed, and read1() never waits to fill one, so a slow upstream starts playing at once.
 MEDIA_CHUNK = 1024 * 1024
 MAX_MEDIA_REDIRECTS = 3
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SPACE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -256,6 +257,8 @@ class PageTotals:
 def _uuid(value) -> str | None:
     if not isinstance(value, str):
         return None
+    if _CANONICAL_UUID.fullmatch(value):
+        return value  # already canonical: a sync parses 100,000 of these, skip the round trip
     try:
         return str(uuid.UUID(value))
     except ValueError:
