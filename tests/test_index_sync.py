@@ -154,7 +154,11 @@ def test_the_sync_command_runs_in_the_foreground_and_prints_progress(alice, bob,
     assert not IndexedRecording.objects.filter(credential=credential_of(bob)).exists()
 
 
-def test_adding_a_credential_queues_a_first_sync_that_the_worker_runs(carol, client):
+def test_adding_a_credential_queues_a_first_sync_that_the_worker_runs(
+    transactional_db, carol, client
+):
+    # Transactional: the worker closes connections that sit in a transaction, as a
+    # test's would, between tasks.
     from django_tasks_db.models import DBTaskResult
 
     client.force_login(carol)

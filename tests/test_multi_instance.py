@@ -98,6 +98,16 @@ def cluster(demo_space):
                 )
             )
             urls.append(f"http://127.0.0.1:{port}")
+        # ...and one task worker, for the index sync.
+        servers.append(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         for url in urls:
             wait_until_healthy(url)
         yield urls
@@ -175,3 +185,23 @@ def test_a_delete_on_one_instance_is_seen_on_the_other_at_once(cluster, demo_spa
     # ...and the second knows at once.
     assert row_link not in browser.get(second + "/recordings/", timeout=10).text
     assert browser.get(f"{second}/recordings/{recording_id}/", timeout=10).status_code == 404
+
+
+def test_a_sync_asked_for_on_one_instance_runs_on_the_worker_and_shows_on_the_other(cluster):
+    first, second = cluster
+    browser = requests.Session()
+    log_in(browser, first)
+    status_url = first + "/index/status/"
+    response = browser.post(
+        first + "/index/refresh/",
+        data={"csrfmiddlewaretoken": csrf_token(browser, first + "/costs/"), "next": "/costs/"},
+        headers={"Referer": first + "/costs/"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    deadline = time.monotonic() + 60
+    while "Indexed as of" not in browser.get(second + "/index/status/", timeout=10).text:
+        assert time.monotonic() < deadline, browser.get(status_url, timeout=10).text
+        time.sleep(0.3)
+    page = browser.get(second + "/recordings/?status=failed", timeout=10).text
+    assert "matching the filters" in page and "badge status-failed" in page
