@@ -18,6 +18,7 @@ it is measured against in the same run:
 """
 
 import argparse
+import logging
 import os
 import resource
 import statistics
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +50,9 @@ def main() -> None:
     import django
 
     django.setup()
+    # Quiet: the per-request JSON log line, and whitenoise's note on a missing STATIC_ROOT.
+    logging.getLogger("dashboard.requests").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message="No directory at")
     from django.conf import settings
     from django.core.management import call_command
 
