@@ -197,3 +197,19 @@ def test_deleting_a_recording_in_the_dashboard_drops_it_from_the_index(alice_cli
     recording_id = index.indexed_recordings(credential).first().recording_id
     alice_client.post(f"/recordings/{recording_id}/delete/")
     assert not IndexedRecording.objects.filter(recording_id=recording_id).exists()
+
+
+def test_the_sync_command_says_so_when_a_user_has_no_credentials(carol):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No credentials stored for user 'carol'"):
+        call_command("sync_recordings", user="carol")
+
+
+def test_the_sync_command_fails_loudly_when_upstream_refuses(alice, demo_space, capsys):
+    from django.core.management.base import CommandError
+
+    demo_space.add_fault(status=401, path_prefix=LIST)
+    with pytest.raises(CommandError, match="1 credential"):
+        call_command("sync_recordings")
+    assert "SignalWire rejected the credentials" in capsys.readouterr().err
