@@ -18,6 +18,7 @@ it is measured against in the same run:
 """
 
 import argparse
+import json
 import logging
 import os
 import resource
@@ -40,6 +41,7 @@ def main() -> None:
     parser.add_argument("--space-port", type=int, default=0, help="demo space port (any)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="demo space latency")
     parser.add_argument("--runs", type=int, default=9, help="renders of /costs/ to time")
+    parser.add_argument("--json", help="also write the figures to this file (bench/run.py does)")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="bench-index-")
@@ -63,7 +65,10 @@ def main() -> None:
     try:
         settings.SIGNALWIRE_BASE_URL = base_url
         print(f"demo space: {args.count:,} recordings, seeded in {seed_seconds:.1f} s")
-        run(args)
+        figures = run(args)
+        figures["seed_seconds"] = round(seed_seconds, 1)
+        if args.json:
+            Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     finally:
         space.terminate()
         space.wait(timeout=10)
@@ -94,7 +99,7 @@ def start_space(args):
     return space, line.rsplit(" ", 1)[1].strip(), time.perf_counter() - started
 
 
-def run(args) -> None:
+def run(args) -> dict:
     from django.contrib.auth.models import Group, User
     from django.test import Client
 
@@ -166,6 +171,20 @@ def run(args) -> None:
         f"wall, {empty[1] * 1000:.0f} ms CPU"
     )
     print(f"load average (1, 5, 15 min): {os.getloadavg()}, on {os.cpu_count()} CPUs")
+    return {
+        "recordings": indexed,
+        "list_requests": upstream["requests"],
+        "sync_seconds": round(total, 2),
+        "upstream_wait_seconds": round(upstream["seconds"], 2),
+        "sync_to_wait_ratio": round(total / upstream["seconds"], 2),
+        "peak_rss_mb": round(rss_peak, 1),
+        "rss_before_sync_mb": round(rss_before, 1),
+        "heap_peak_mb": round(heap_peak / 2**20, 1),
+        "costs_30d_rows": rows.count(),
+        "costs_30d_wall_ms": round(window[0] * 1000, 1),
+        "costs_30d_cpu_ms": round(window[1] * 1000, 1),
+        "costs_empty_wall_ms": round(empty[0] * 1000, 1),
+    }
 
 
 def time_page(client, url: str, runs: int) -> tuple[float, float]:

@@ -1,12 +1,15 @@
 """What the dashboard costs on top of SignalWire itself, measured on this machine.
 
-    .venv/bin/python bench/run.py [--latency-ms 50] [--seconds 30] [--json bench/results.json]
+    .venv/bin/python bench/run.py [--latency-ms 50] [--seconds 30] [--index-count 100000]
+                                  [--json bench/results.json]
 
 Starts, on loopback only: a demo space with an added upstream latency (its own
 process), and two gunicorn servers of the dashboard on a fresh SQLite database: one with
 caching off (to measure the proxy's own overhead on every call) and one as deployed
 (gunicorn.conf.py defaults, caching on). Every figure is printed beside a baseline
 measured in the same run: the same upstream URL fetched directly with `requests`.
+Last, bench_index.py syncs 100,000 recordings and times /costs/ over them (its own
+baselines: time waiting on upstream, RSS before the sync, an empty period).
 Shared machines are noisy, so the figures that matter are ratios and differences, and
 dashboard and direct calls are interleaved rather than run one after the other.
 """
@@ -320,6 +323,16 @@ TARGETS = [
     ),
     ("audio: serving RSS growth", "audio", "serving_rss_growth_mb", "< 30 MB", lambda v: v < 30),
     ("32 clients: errors", "concurrency", "errors", "0", lambda v: v == 0),
+    ("index sync: list requests", "index", "list_requests", "<= 101", lambda v: v <= 101),
+    ("index sync: peak RSS", "index", "peak_rss_mb", "< 150 MB", lambda v: v < 150),
+    ("index sync: time / upstream wait", "index", "sync_to_wait_ratio", "<= 2", lambda v: v <= 2),
+    (
+        "/costs/ 30 days of 100k: median",
+        "index",
+        "costs_30d_wall_ms",
+        "< 200 ms",
+        lambda v: v < 200,
+    ),
 ]
 
 
@@ -328,6 +341,8 @@ def print_report(results: dict) -> None:
     print(f"{'figure':<40} {'value':>10}  {'target':<10} {'met'}")
     print("-" * 68)
     for label, section, key, target, met in TARGETS:
+        if section not in results:
+            continue
         value = results[section][key]
         print(f"{label:<40} {value:>10}  {target:<10} {'yes' if met(value) else 'NO'}")
     print()
@@ -346,6 +361,15 @@ def print_report(results: dict) -> None:
         f"(direct {a['direct_range_90pct_ttfb_ms']} ms); RSS idle {a['serving_rss_idle_mb']} MB, "
         f"+{a['serving_rss_growth_mb']} MB while streaming"
     )
+    if "index" in results:
+        i = results["index"]
+        print(
+            f"index    {i['recordings']:,} recordings in {i['sync_seconds']} s "
+            f"({i['upstream_wait_seconds']} s waiting on upstream), {i['list_requests']} list "
+            f"requests, peak RSS {i['peak_rss_mb']} MB ({i['rss_before_sync_mb']} MB before); "
+            f"/costs/ 30 days ({i['costs_30d_rows']:,} rows) {i['costs_30d_wall_ms']} ms, "
+            f"{i['costs_30d_cpu_ms']} ms CPU (empty period {i['costs_empty_wall_ms']} ms)"
+        )
     k = results["concurrency"]
     print(
         f"load     {k['clients']} clients for {k['seconds']} s: {k['requests']} requests, "
@@ -360,6 +384,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="length of the load phase")
     parser.add_argument("--rounds", type=int, default=40, help="samples per page figure")
     parser.add_argument("--audio-mb", type=int, default=200, help="size of the streamed file")
+    parser.add_argument("--index-count", type=int, default=100_000, help="0 skips the sync")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
     started = time.monotonic()
@@ -419,7 +444,6 @@ def main() -> None:
 
             print(f"measuring 32 concurrent clients for {args.seconds:g} s ...", flush=True)
             results["concurrency"] = measure_concurrency(deployed_url, info, args.seconds)
-            results["total_seconds"] = round(time.monotonic() - started, 1)
     finally:
         for server in servers:
             server.terminate()
@@ -428,9 +452,35 @@ def main() -> None:
         upstream.terminate()
         upstream.wait(timeout=30)
 
+    if args.index_count:
+        print(f"measuring a sync of {args.index_count:,} recordings and /costs/ ...", flush=True)
+        results["index"] = measure_index(args.index_count, args.latency_ms)
+    results["total_seconds"] = round(time.monotonic() - started, 1)
     print_report(results)
     print(f"\nwhole run: {results['total_seconds']} s; JSON in {args.json}")
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+
+
+def measure_index(count: int, latency_ms: float) -> dict:
+    """bench_index.py in a process of its own: its figures include that process's memory."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "bench_index.py"),
+                "--count",
+                str(count),
+                "--latency-ms",
+                str(latency_ms),
+                "--json",
+                out.name,
+            ],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=600,
+        )
+        return json.loads(Path(out.name).read_text())
 
 
 def machine() -> dict:
