@@ -1,7 +1,10 @@
+import zoneinfo
+from functools import cache
+
 from django import forms
 
 from recordings_app.errors import explain
-from recordings_app.models import Credential
+from recordings_app.models import Credential, Profile
 from recordings_app.signalwire import (
     SignalWireClient,
     SignalWireError,
@@ -67,3 +70,25 @@ class CredentialForm(forms.Form):
         credential.set_token(data["api_token"])
         credential.save()
         return credential
+
+
+@cache
+def _timezone_choices() -> list[tuple[str, str]]:
+    zones = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+    return [("", "My browser's time zone"), *((zone, zone.replace("_", " ")) for zone in zones)]
+
+
+class ProfileForm(forms.ModelForm):
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Times on every page are shown in this zone, with UTC on hover.",
+    )
+
+    class Meta:
+        model = Profile
+        fields = ["timezone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = _timezone_choices()

@@ -7,15 +7,21 @@ from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from recordings_app.errors import NoActiveCredential, Problem, explain
+from recordings_app.models import Profile
 from recordings_app.signalwire import SignalWireError
 
 
 def browser_timezone(get_response):
-    """Show times in the zone the browser reported (cookie `tz`, set by app.js)."""
+    """Show times in the zone the user chose on their profile, else the one the browser
+    reported (cookie `tz`, set by app.js)."""
 
     def middleware(request):
+        chosen = None
+        if request.user.is_authenticated:
+            chosen = Profile.objects.filter(user=request.user).values_list("timezone", flat=True)
+            chosen = chosen.first()
         try:
-            zone = zoneinfo.ZoneInfo(request.COOKIES["tz"])
+            zone = zoneinfo.ZoneInfo(chosen or request.COOKIES["tz"])
         except (KeyError, ValueError, zoneinfo.ZoneInfoNotFoundError):
             timezone.deactivate()
         else:
@@ -48,7 +54,8 @@ class UpstreamErrorMiddleware:
         else:
             return None
         template = "errors/problem.html"
-        if getattr(request, "htmx", False) and not request.htmx.history_restore_request:
+        htmx = getattr(request, "htmx", False)
+        if htmx and not htmx.boosted and not htmx.history_restore_request:
             template += "#message"
         response = render(request, template, {"problem": explanation}, status=explanation.status)
         if explanation.retry_after:

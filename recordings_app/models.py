@@ -53,6 +53,22 @@ class Credential(models.Model):
         return CachedClient(client, identity)
 
 
+class Profile(models.Model):
+    """What a user chose for themselves. An empty timezone means the browser's own."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Leave empty to use your browser's time zone.",
+    )
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+
 class Recording(models.Model):
     """No table: the recordings live in SignalWire. This only carries the permissions
     that the Support and Supervisor groups hand out."""

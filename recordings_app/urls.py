@@ -17,7 +17,13 @@ urlpatterns = [
         views.stream_recording_audio,
         name="recording_audio",
     ),
+    path(
+        "recordings/<str:recording_id>/peaks/",
+        views.recording_peaks,
+        name="recording_peaks",
+    ),
     path("recordings/<str:recording_id>/delete/", views.delete_recording, name="recording_delete"),
+    path("profile/", views.profile, name="profile"),
     path("credentials/", views.credential_list, name="credential_list"),
     path("credentials/add/", views.credential_add, name="credential_add"),
     path("credentials/<int:pk>/activate/", views.credential_activate, name="credential_activate"),

@@ -12,8 +12,9 @@ from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,10 +26,10 @@ from django.views.decorators.http import (
 )
 from django.views.decorators.vary import vary_on_headers
 
-from recordings_app import index, paging
+from recordings_app import index, paging, waveform
 from recordings_app.errors import NoActiveCredential, Problem, explain
-from recordings_app.forms import CredentialForm
-from recordings_app.models import Credential
+from recordings_app.forms import CredentialForm, ProfileForm
+from recordings_app.models import Credential, Profile
 from recordings_app.search import RecordingFilters
 from recordings_app.signalwire import RecordingNotFound, SignalWireError, is_uuid
 
@@ -91,7 +92,8 @@ def recordings_list(request: HttpRequest):
         "filters": filters,
     }
     template = "recordings/list.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    # A boosted link (the nav) and a history restore want the whole page.
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         template += "#table"
     return render(request, template, context)
 
@@ -142,6 +144,32 @@ def stream_recording_audio(request: HttpRequest, recording_id: str):
     return response
 
 
+@require_GET
+@login_required
+def recording_peaks(request: HttpRequest, recording_id: str):
+    """The waveform's peaks per channel as JSON, computed from the streamed WAV once and
+    cached. `{"peaks": null, "reason": ...}` where there is no waveform to draw (mp3)."""
+    recording_id = checked_recording_id(recording_id)
+    credential = active_credential(request)
+    key = f"peaks:{credential.pk}:{recording_id}"
+    answer = cache.get(key)
+    if answer is None:
+        client = credential.client()
+        media = client.open_media(client.get_recording(recording_id))
+        try:
+            if "wav" not in media.headers.get("Content-Type", "wav"):
+                raise waveform.NoWaveform("Waveforms are drawn for WAV recordings only.")
+            answer = waveform.wav_peaks(media).as_json()
+        except waveform.NoWaveform as reason:
+            answer = {"peaks": None, "reason": str(reason)}
+        finally:
+            media.close()
+        cache.set(key, answer, timeout=24 * 3600)
+    response = JsonResponse(answer)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 def _media_extension(url: str | None, content_type: str) -> str:
     suffix = PurePosixPath(urlsplit(url or "").path).suffix.lstrip(".").lower()
     if suffix in ("wav", "mp3"):
@@ -180,6 +208,22 @@ def delete_recording(request: HttpRequest, recording_id: str):
     index.forget_recording(credential, recording_id)
     messages.success(request, f"Recording {recording_id} was deleted.")
     return redirect("recordings_list")
+
+
+# ---------------------------------------------------------------------------- profile
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def profile(request: HttpRequest):
+    instance = Profile.objects.filter(user=request.user).first() or Profile(user=request.user)
+    form = ProfileForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        zone = form.instance.timezone or "your browser's time zone"
+        messages.success(request, f"Times are now shown in {zone}.")
+        return redirect("profile")
+    return render(request, "profile.html", {"form": form})
 
 
 # ----------------------------------------------------------------------- credentials
