@@ -310,8 +310,6 @@
           duration: answer.duration || duration,
           height: height,
           normalize: false,
-          barWidth: 2,
-          barGap: 1,
           cursorColor: "#1d1f21",
           waveColor: colors[0][0],
           progressColor: colors[0][1],
