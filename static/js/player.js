@@ -187,7 +187,11 @@
       if (current) {
         var title = this.bar.querySelector(".np-title");
         title.textContent = "Recording of " + current.title;
-        title.href = current.href;
+        if (title.getAttribute("href") !== current.href) {
+          title.setAttribute("href", current.href);
+          // htmx reads a boosted link's href when it processes it: process it again.
+          if (window.htmx) window.htmx.process(title);
+        }
         var toggle = this.bar.querySelector(".np-toggle");
         toggle.textContent = audio.paused ? "▶" : "❚❚";
         toggle.setAttribute("aria-label", audio.paused ? "Play" : "Pause");
@@ -223,7 +227,7 @@
     var copy = this.section.querySelector("[data-action='copy-link']");
     if (copy) copy.hidden = false;
     // Another recording playing in the bar keeps playing until this one is started.
-    if (!engine.current || engine.audio.paused) this.activate(hashTime());
+    if (!engine.current || engine.audio.paused || this.isActive()) this.activate(hashTime());
 
     this.onClick = function (event) {
       var action = event.target.closest("[data-action]");

@@ -1,9 +1,176 @@
-def test_pressing_play_advances_the_current_time(alice_page, stereo_recording, axe):
-    page = alice_page
-    page.goto(f"/recordings/{stereo_recording['id']}/")
+"""The player in a real browser: the shared <audio>, the waveform, the controls."""
+
+import re
+
+from playwright.sync_api import expect
+
+
+def state(page) -> dict:
+    return page.evaluate("window.recordingsPlayer.state()")
+
+
+def wait_until_playing_past(page, seconds: float) -> None:
+    page.wait_for_function(
+        "s => { const p = window.recordingsPlayer.state(); return !p.paused && p.currentTime > s }",
+        arg=seconds,
+    )
+
+
+def open_recording(page, recording) -> None:
+    page.goto(f"/recordings/{recording['id']}/")
     page.locator(".waveform[data-drawn='true']").wait_for()
+
+
+def test_pressing_play_advances_the_current_time(
+    alice_page, stereo_recording, axe, docs_screenshot
+):
+    page = alice_page
+    open_recording(page, stereo_recording)
+    expect(page.get_by_text("Left · caller")).to_be_visible()
+    expect(page.get_by_text("Right · callee")).to_be_visible()
     page.get_by_role("button", name="Play", exact=True).click()
-    page.wait_for_function("window.recordingsPlayer.state().currentTime > 1")
-    assert page.evaluate("window.recordingsPlayer.state().paused") is False
+    wait_until_playing_past(page, 1.5)
+    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
     assert axe(page) == []
+    docs_screenshot(page, "detail")
     assert page.js_errors == []
+
+
+def test_seeking_to_80_percent_resumes_there_from_a_range_request(alice_page, stereo_recording):
+    page = alice_page
+    audio = []
+    page.on(
+        "response",
+        lambda r: (
+            audio.append((r.status, r.headers.get("content-range", "")))
+            if "/audio/" in r.url
+            else None
+        ),
+    )
+    open_recording(page, stereo_recording)
+    page.get_by_role("button", name="Play", exact=True).click()
+    wait_until_playing_past(page, 0.5)
+
+    waveform = page.locator(".waveform")
+    box = waveform.bounding_box()
+    waveform.click(position={"x": box["width"] * 0.8, "y": box["height"] / 2})
+    wait_until_playing_past(page, 480)
+    assert state(page)["currentTime"] < 490
+    later = state(page)["currentTime"] + 0.5
+    wait_until_playing_past(page, later)  # it plays on from there
+
+    # The browser asked for the bytes from about 80% on, and got just those: a 206.
+    starts = [
+        int(m.group(1)) / int(m.group(2))
+        for status, header in audio
+        if status == 206 and (m := re.match(r"bytes (\d+)-\d+/(\d+)", header))
+    ]
+    assert any(0.75 < start < 0.85 for start in starts), audio
+
+
+def test_changing_speed_with_the_menu_and_the_keys(alice_page, stereo_recording):
+    page = alice_page
+    open_recording(page, stereo_recording)
+    page.get_by_label("Speed").select_option("1.5")
+    assert state(page)["rate"] == 1.5
+    page.locator("h1").click()  # focus leaves the menu, so the keys reach the player
+    page.keyboard.press("]")
+    assert state(page)["rate"] == 1.75
+    page.keyboard.press("[")
+    page.keyboard.press("[")
+    assert state(page)["rate"] == 1.25
+    expect(page.get_by_label("Speed")).to_have_value("1.25")
+    for _ in range(5):
+        page.keyboard.press("[")
+    assert state(page)["rate"] == 0.75  # the slowest there is
+
+
+def test_space_plays_and_pauses_and_arrows_skip_as_the_help_says(alice_page, stereo_recording):
+    page = alice_page
+    open_recording(page, stereo_recording)
+    page.get_by_role("button", name="Keys").click()
+    expect(page.get_by_role("tooltip")).to_contain_text("Space play/pause")
+    page.locator("h1").click()
+    page.keyboard.press(" ")
+    wait_until_playing_past(page, 0.3)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert state(page)["currentTime"] > 20
+    page.keyboard.press("ArrowLeft")
+    assert 10 < state(page)["currentTime"] < 20
+    page.keyboard.press(" ")
+    page.wait_for_function("window.recordingsPlayer.state().paused")
+
+
+def test_muting_one_stereo_lane_silences_just_that_channel(alice_page, stereo_recording):
+    page = alice_page
+    open_recording(page, stereo_recording)
+    page.get_by_role("button", name="Play", exact=True).click()
+    wait_until_playing_past(page, 0.3)
+    left = page.get_by_role("button", name="Mute left channel (caller)")
+    left.click()
+    expect(left).to_have_attribute("aria-pressed", "true")
+    expect(left).to_have_attribute("data-gain", "0")
+    assert state(page)["gains"] == [0, 1]
+    left.click()
+    expect(left).to_have_attribute("aria-pressed", "false")
+    assert state(page)["gains"] == [1, 1]
+
+
+def test_playing_goes_on_while_moving_to_other_pages(alice_page, stereo_recording):
+    page = alice_page
+    page.goto("/recordings/")
+    first_row = page.locator("#recordings-table tbody tr").first
+    first_row.get_by_role("button", name=re.compile("^Play the recording")).click()
+    wait_until_playing_past(page, 1)
+    page.evaluate("document.getElementById('now-playing-audio').dataset.mark = 'same'")
+    bar = page.get_by_role("region", name="Now playing")
+    expect(bar).to_be_visible()
+
+    page.get_by_role("link", name="Older ›").click()
+    page.wait_for_url(re.compile(r"page="))
+    page.get_by_role("link", name="Credentials").click()
+    expect(page.get_by_role("heading", name="SignalWire credentials")).to_be_visible()
+    before = state(page)["currentTime"]
+    wait_until_playing_past(page, before + 0.5)
+    assert page.evaluate("document.getElementById('now-playing-audio').dataset.mark") == "same"
+    assert state(page)["id"] == stereo_recording["id"]
+
+    # The bar leads to the recording, which takes over without starting again.
+    bar.get_by_role("link").click()
+    page.locator(".waveform[data-drawn='true']").wait_for()
+    expect(bar).to_be_hidden()
+    assert state(page)["currentTime"] >= before and not state(page)["paused"]
+    assert page.js_errors == []
+
+
+def test_a_t_link_opens_at_that_moment_and_the_place_is_remembered(alice_page, stereo_recording):
+    page = alice_page
+    page.goto(f"/recordings/{stereo_recording['id']}/#t=95")
+    page.wait_for_function("Math.abs(window.recordingsPlayer.state().currentTime - 95) < 0.5")
+    expect(page.locator("[data-show='current']")).to_have_text("0:01:35")
+
+    page.evaluate("location.hash = '#t=3:20'")
+    page.wait_for_function("Math.abs(window.recordingsPlayer.state().currentTime - 200) < 0.5")
+    page.get_by_role("button", name="Copy link to this moment").click()
+    link = f"{page.url.split('#')[0]}#t=200"
+    expect(page.locator("output.copied")).to_have_text(f"Copied {link}")
+    assert page.evaluate("navigator.clipboard.readText()") == link
+
+    page.get_by_role("button", name="Play", exact=True).click()
+    wait_until_playing_past(page, 201.5)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.goto(f"/recordings/{stereo_recording['id']}/")
+    page.wait_for_function("window.recordingsPlayer.state().currentTime > 201")
+
+
+def test_download_gives_the_whole_file(alice_page, stereo_recording):
+    page = alice_page
+    open_recording(page, stereo_recording)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").click()
+    assert download.value.suggested_filename == f"recording-{stereo_recording['id']}.wav"
+    with open(download.value.path(), "rb") as file:
+        data = file.read()
+    assert len(data) == stereo_recording["byte_size"]
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
