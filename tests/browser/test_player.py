@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
+from demo_space import DEMO_PROJECT_ID
+
 
 def state(page) -> dict:
     return page.evaluate("window.recordingsPlayer.state()")
@@ -21,11 +23,13 @@ def open_recording(page, recording) -> None:
     page.locator(".waveform[data-drawn='true']").wait_for()
 
 
-def test_pressing_play_advances_the_current_time(
-    alice_page, stereo_recording, axe, docs_screenshot
-):
+def test_pressing_play_advances_the_current_time(alice_page, demo_space, axe, docs_screenshot):
     page = alice_page
-    open_recording(page, stereo_recording)
+    # Short enough that the parties' turns show in the waveform of the README's screenshot.
+    call = demo_space.add_recording(
+        DEMO_PROJECT_ID, duration_in_seconds=150, stereo=True, track="both"
+    )
+    open_recording(page, call)
     expect(page.get_by_text("Left · caller")).to_be_visible()
     expect(page.get_by_text("Right · callee")).to_be_visible()
     page.get_by_role("button", name="Play", exact=True).click()
@@ -117,7 +121,7 @@ def test_muting_one_stereo_lane_silences_just_that_channel(alice_page, stereo_re
     assert state(page)["gains"] == [1, 1]
 
 
-def test_playing_goes_on_while_moving_to_other_pages(alice_page, stereo_recording):
+def test_playing_goes_on_while_moving_to_other_pages(alice_page, stereo_recording, axe):
     page = alice_page
     page.goto("/recordings/")
     first_row = page.locator("#recordings-table tbody tr").first
@@ -135,6 +139,7 @@ def test_playing_goes_on_while_moving_to_other_pages(alice_page, stereo_recordin
     wait_until_playing_past(page, before + 0.5)
     assert page.evaluate("document.getElementById('now-playing-audio').dataset.mark") == "same"
     assert state(page)["id"] == stereo_recording["id"]
+    assert axe(page) == []  # the now-playing bar too
 
     # The bar leads to the recording, which takes over without starting again.
     bar.get_by_role("link").click()
