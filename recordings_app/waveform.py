@@ -17,6 +17,9 @@ from dataclasses import dataclass
 BUCKETS = 1000  # peaks per channel: about one per pixel of a wide waveform
 MAX_BYTES = 256 * 1024 * 1024  # about 2 h 20 min of 8 kHz stereo; longer files get no waveform
 MAX_HEADER = 64 * 1024  # fmt and other chunks before `data` must fit in this
+# A peak is the loudest of at most this many evenly spaced frames of its slice: plenty
+# for a picture of speech, and it keeps long files to a few hundred MB/s (bench/peaks.py).
+FRAMES_PER_PEAK = 2000
 
 
 class NoWaveform(Exception):
@@ -64,6 +67,7 @@ def wav_peaks(chunks: Iterable[bytes], buckets: int = BUCKETS) -> Peaks:
     if frames == 0:
         raise NoWaveform("The recording has no audio samples.")
     per_bucket = -(-frames // buckets)  # ceiling: every frame lands in a bucket
+    stride = channels * max(1, per_bucket // FRAMES_PER_PEAK)
     bucket_bytes = per_bucket * frame
     out: list[list[float]] = [[] for _ in range(channels)]
     pending = bytearray(head[data_start:])
@@ -75,7 +79,7 @@ def wav_peaks(chunks: Iterable[bytes], buckets: int = BUCKETS) -> Peaks:
         if sys.byteorder != "little":
             samples.byteswap()
         for channel in range(channels):
-            lane = samples[channel::channels]
+            lane = samples[channel::stride]
             loudest = max(max(lane), -min(lane)) if lane else 0
             out[channel].append(round(min(loudest / 32767, 1.0), 3))
 

