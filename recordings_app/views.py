@@ -151,10 +151,10 @@ def recording_peaks(request: HttpRequest, recording_id: str):
     cached. `{"peaks": null, "reason": ...}` where there is no waveform to draw (mp3)."""
     recording_id = checked_recording_id(recording_id)
     credential = active_credential(request)
-    key = f"peaks:{credential.pk}:{recording_id}"
+    key = f"peaks:{credential.pk}:{credential.project_id}:{recording_id}"
     answer = cache.get(key)
     if answer is None:
-        client = credential.client()
+        client = credential.client(cached=True)
         media = client.open_media(client.get_recording(recording_id))
         try:
             if "wav" not in media.headers.get("Content-Type", "wav"):

@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 from demo_space import DEMO_PROJECT_ID
 
@@ -64,7 +63,6 @@ def browser():
 
 @pytest.fixture
 def page(request, browser, live_server):
-    cache.clear()
     context = browser.new_context(
         base_url=live_server.url,
         viewport={"width": 1280, "height": 860},
@@ -103,7 +101,8 @@ def alice_page(page, alice):
 
 @pytest.fixture
 def stereo_recording(demo_space):
-    """A two-party stereo call of ten minutes, the newest in the list."""
+    """A two-party stereo call of ten minutes, the newest in the list. Ask for it before
+    `alice_page`, so the list she is shown (and that the dashboard caches) holds it."""
     return demo_space.add_recording(
         DEMO_PROJECT_ID, duration_in_seconds=600, stereo=True, track="both"
     )

@@ -120,7 +120,7 @@ def test_muting_one_stereo_lane_silences_just_that_channel(alice_page, stereo_re
     assert state(page)["gains"] == [1, 1]
 
 
-def test_playing_goes_on_while_moving_to_other_pages(alice_page, stereo_recording, axe):
+def test_playing_goes_on_while_moving_to_other_pages(stereo_recording, alice_page, axe):
     page = alice_page
     page.goto("/recordings/")
     first_row = page.locator("#recordings-table tbody tr").first
