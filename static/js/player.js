@@ -74,6 +74,15 @@
       this.audio.addEventListener("pause", function () {
         if (self.current) remember(self.current.id, self.audio.currentTime);
       });
+      // A media error (upstream down, file gone) is shown, with a retry, not swallowed.
+      this.audio.addEventListener("error", function () {
+        if (self.audio.getAttribute("src")) self.failed = true;
+        self.render();
+      });
+      this.audio.addEventListener("loadeddata", function () {
+        self.failed = false;
+        self.render();
+      });
       this.audio.addEventListener("ended", function () {
         if (self.current) remember(self.current.id, 0);
       });
@@ -147,6 +156,15 @@
       return this.graph ? this.graph.gains[channel].gain.value : (this.muted[channel] ? 0 : 1);
     },
 
+    // Load the same recording again from where it was, after a failure.
+    retry: function () {
+      var at = this.audio.currentTime;
+      this.failed = false;
+      this.pendingSeek = at || null;
+      this.audio.load();
+      this.play();
+    },
+
     play: function () {
       if (!this.current) return;
       this.ensureGraph();
@@ -186,7 +204,7 @@
       document.body.classList.toggle("has-now-playing", !this.bar.hidden);
       if (current) {
         var title = this.bar.querySelector(".np-title");
-        title.textContent = "Recording of " + current.title;
+        title.textContent = (this.failed ? "Could not load the recording of " : "Recording of ") + current.title;
         if (title.getAttribute("href") !== current.href) {
           title.setAttribute("href", current.href);
           // htmx reads a boosted link's href when it processes it: process it again.
@@ -250,6 +268,7 @@
           action.setAttribute("aria-expanded", tip.hidden ? "false" : "true");
           break;
         case "copy-link": self.copyLink(); break;
+        case "retry": engine.retry(); break;
       }
     };
     this.section.addEventListener("click", this.onClick);
@@ -350,6 +369,7 @@
     var playing = mine && !audio.paused;
     play.textContent = playing ? "❚❚ Pause" : "▶ Play";
     play.setAttribute("aria-label", playing ? "Pause" : "Play");
+    section.querySelector(".audio-problem").hidden = !(mine && engine.failed);
     if (!mine) return;
     section.querySelector("[data-show='current']").textContent = clock(audio.currentTime);
     if (audio.duration) section.querySelector("[data-show='total']").textContent = clock(audio.duration);

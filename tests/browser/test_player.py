@@ -183,3 +183,21 @@ def test_download_gives_the_whole_file(alice_page, stereo_recording):
         data = file.read()
     assert len(data) == stereo_recording["byte_size"]
     assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+
+
+def test_audio_that_cannot_load_says_so_and_offers_a_retry(
+    stereo_recording, alice_page, demo_space
+):
+    page = alice_page
+    open_recording(page, stereo_recording)
+    expect(page.get_by_role("alert")).to_be_hidden()
+    # The recording's facts are cached; its audio comes from a stopped upstream.
+    demo_space.add_fault(status=503, path_prefix="/media/", times=None)
+    page.evaluate("document.getElementById('now-playing-audio').load()")
+    page.get_by_role("button", name="Play", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("The audio could not be loaded")
+
+    demo_space.clear_faults()
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_role("alert")).to_be_hidden()
+    wait_until_playing_past(page, 0.5)
