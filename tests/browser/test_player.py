@@ -201,3 +201,28 @@ def test_audio_that_cannot_load_says_so_and_offers_a_retry(
     page.get_by_role("button", name="Try again").click()
     expect(page.get_by_role("alert")).to_be_hidden()
     wait_until_playing_past(page, 0.5)
+
+
+def test_a_mono_recording_has_one_lane_and_plays(alice_page, demo_space):
+    page = alice_page
+    mono = demo_space.add_recording(DEMO_PROJECT_ID, duration_in_seconds=30, track="inbound")
+    open_recording(page, mono)
+    expect(page.get_by_role("list", name="Channels")).to_have_text("Mono")
+    expect(page.get_by_role("button", name=re.compile("^Mute"))).to_have_count(0)
+    page.get_by_role("button", name="Play", exact=True).click()
+    wait_until_playing_past(page, 0.5)
+
+
+def test_an_mp3_recording_plays_with_a_plain_position_bar(alice_page, demo_space):
+    page = alice_page
+    call = demo_space.add_recording(DEMO_PROJECT_ID, duration_in_seconds=30)
+    # The demo space serves WAV only; this fault makes its media answer an mp3.
+    demo_space.add_fault(
+        status=200, body=b"ID3\x04" + bytes(500), content_type="audio/mpeg", path_prefix="/media/"
+    )
+    page.goto(f"/recordings/{call['id']}/")
+    expect(page.locator(".waveform-note")).to_have_text(
+        "No waveform: Waveforms are drawn for WAV recordings only. "
+        "The bar below shows the position."
+    )
+    expect(page.get_by_label("Position")).to_be_visible()
