@@ -420,6 +420,13 @@
   });
 
   document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      document.querySelectorAll(".help-tip:not([hidden])").forEach(function (tip) {
+        tip.hidden = true;
+        var button = document.querySelector("[aria-controls='" + tip.id + "']");
+        if (button) button.setAttribute("aria-expanded", "false");
+      });
+    }
     if (!engine.current || event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target;
     var tag = target.tagName;

@@ -93,6 +93,8 @@ def test_space_plays_and_pauses_and_arrows_skip_as_the_help_says(alice_page, ste
     open_recording(page, stereo_recording)
     page.get_by_role("button", name="Keys").click()
     expect(page.get_by_role("tooltip")).to_contain_text("Space play/pause")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("tooltip")).to_be_hidden()
     page.locator("h1").click()
     page.keyboard.press(" ")
     wait_until_playing_past(page, 0.3)
