@@ -193,6 +193,8 @@ def test_pages_fit_a_phone_and_are_keyboard_reachable(
             "/credentials/",
             "/credentials/add/",
             "/profile/",
+            f"/recordings/{stereo_recording['id']}/delete/",
+            "/nothing-here/",
         ):
             page.goto(path)
             width = page.evaluate("document.documentElement.scrollWidth")
