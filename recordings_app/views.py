@@ -64,7 +64,7 @@ def checked_recording_id(recording_id: str) -> str:
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Boosted")
 def recordings_list(request: HttpRequest):
     credential = active_credential(request)
     filters = RecordingFilters(request.GET)
@@ -157,7 +157,8 @@ def recording_peaks(request: HttpRequest, recording_id: str):
         client = credential.client(cached=True)
         media = client.open_media(client.get_recording(recording_id))
         try:
-            if "wav" not in media.headers.get("Content-Type", "wav"):
+            # Anything else is sniffed: wav_peaks refuses what is not 16-bit PCM WAV.
+            if "mpeg" in media.headers.get("Content-Type", ""):
                 raise waveform.NoWaveform("Waveforms are drawn for WAV recordings only.")
             answer = waveform.wav_peaks(media).as_json()
         except waveform.NoWaveform as reason:
