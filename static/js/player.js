@@ -461,6 +461,7 @@
         paused: engine.audio ? engine.audio.paused : true,
         currentTime: engine.audio ? engine.audio.currentTime : 0,
         rate: engine.audio ? engine.audio.playbackRate : 1,
+        volume: engine.audio ? engine.audio.volume : 1,
         gains: [engine.gain(0), engine.gain(1)]
       };
     }

@@ -71,7 +71,7 @@ def test_seeking_to_80_percent_resumes_there_from_a_range_request(alice_page, st
     assert any(0.75 < start < 0.85 for start in starts), audio
 
 
-def test_changing_speed_with_the_menu_and_the_keys(alice_page, stereo_recording):
+def test_changing_speed_and_volume(alice_page, stereo_recording):
     page = alice_page
     open_recording(page, stereo_recording)
     page.get_by_label("Speed").select_option("1.5")
@@ -86,6 +86,9 @@ def test_changing_speed_with_the_menu_and_the_keys(alice_page, stereo_recording)
     for _ in range(5):
         page.keyboard.press("[")
     assert state(page)["rate"] == 0.75  # the slowest there is
+
+    page.get_by_label("Volume").fill("0.4")
+    assert state(page)["volume"] == 0.4
 
 
 def test_space_plays_and_pauses_and_arrows_skip_as_the_help_says(alice_page, stereo_recording):
