@@ -95,7 +95,8 @@ def filtered_recordings(request: HttpRequest, credential, filters: search.Record
         context["csv_url"],
     )
     template = "recordings/list.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    # A boosted form or link (the search form, the nav) wants the whole page.
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         template += "#table"
     return render(request, template, context)
 

@@ -159,6 +159,12 @@ class IndexedRecording(models.Model):
         return self.recording_id
 
     @property
+    def has_audio(self) -> bool:
+        """As Recording.has_audio, for the play button on a filtered list. The index keeps
+        no media URL; a recording without one is told apart when it is played."""
+        return self.status not in ("failed", "absent", "deleted") and self.duration_seconds != 0
+
+    @property
     def source_label(self) -> str:
         from recordings_app.signalwire import SOURCE_LABELS
 

@@ -137,3 +137,12 @@ def axe_violations(page) -> list[str]:
 def screenshot_for_docs(page, name):
     DOCS.mkdir(exist_ok=True)
     page.screenshot(path=DOCS / f"{name}.png")
+
+
+@pytest.fixture
+def indexed(alice, stereo_recording):
+    """alice's recordings synced into the index, so search and costs have data."""
+    from recordings_app import index
+    from recordings_app.models import Credential
+
+    index.run_sync(Credential.objects.get(user=alice))

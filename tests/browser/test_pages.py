@@ -195,6 +195,7 @@ def test_pages_fit_a_phone_and_are_keyboard_reachable(
             "/profile/",
             f"/recordings/{stereo_recording['id']}/delete/",
             "/nothing-here/",
+            "/costs/",
         ):
             page.goto(path)
             width = page.evaluate("document.documentElement.scrollWidth")
@@ -213,3 +214,12 @@ def test_pages_fit_a_phone_and_are_keyboard_reachable(
         assert shadow != "none"
     finally:
         context.close()
+
+
+def test_the_costs_page(indexed, alice_page, axe, docs_screenshot):
+    page = alice_page
+    page.get_by_role("link", name="Costs").click()
+    expect(page).to_have_url(re.compile(r"/costs/$"))
+    expect(page.locator("main")).to_contain_text("$")
+    assert axe(page) == []
+    docs_screenshot(page, "costs")

@@ -231,3 +231,31 @@ def test_an_mp3_recording_plays_with_a_plain_position_bar(alice_page, demo_space
         "The bar below shows the position."
     )
     expect(page.get_by_label("Position")).to_be_visible()
+
+
+def test_playing_goes_on_while_filtering(stereo_recording, indexed, alice_page):
+    page = alice_page
+    page.locator("#recordings-table tbody tr").first.get_by_role(
+        "button", name=re.compile("^Play the recording")
+    ).click()
+    wait_until_playing_past(page, 0.5)
+    page.evaluate("document.getElementById('now-playing-audio').dataset.mark = 'same'")
+
+    page.get_by_text("Search and filter", exact=True).click()
+    page.get_by_label("Channels").select_option("Mono")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page).to_have_url(re.compile(r"stereo=no"))
+    expect(page.locator("#recordings-table")).not_to_contain_text(stereo_recording["id"])
+    before = state(page)["currentTime"]
+    wait_until_playing_past(page, before + 0.3)
+    assert page.evaluate("document.getElementById('now-playing-audio').dataset.mark") == "same"
+
+    # A filtered row plays too, in the same bar.
+    row = page.locator("#recordings-table tbody tr").filter(
+        has=page.get_by_role("button", name=re.compile("^Play the recording"))
+    )
+    row.first.get_by_role("button").click()
+    page.wait_for_function(
+        "id => window.recordingsPlayer.state().id !== id", arg=stereo_recording["id"]
+    )
+    wait_until_playing_past(page, 0.3)
