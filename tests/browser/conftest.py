@@ -135,8 +135,12 @@ def axe_violations(page) -> list[str]:
 
 
 def screenshot_for_docs(page, name):
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=DOCS / f"{name}.png")
+    """The pages the README shows. They go to test-artifacts/ on every run, and replace
+    the committed ones in docs/ when UPDATE_SCREENSHOTS=1 (they show the time of the run,
+    so writing them on every run would leave every checkout modified)."""
+    folder = DOCS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else ARTIFACTS / "docs"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=folder / f"{name}.png")
 
 
 @pytest.fixture
