@@ -5,6 +5,7 @@ production hardening; there is no second settings file to keep in sync.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "csp",
+    "axes",
     "recordings_app",
 ]
 
@@ -82,6 +85,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "recordings_app.middleware.browser_timezone",
     "recordings_app.middleware.UpstreamErrorMiddleware",
+    "recordings_app.middleware.refuse_oversized_query",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -142,6 +149,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes checks the lockout before any password; ModelBackend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords for one username from one address lock that pair out for 15
+# minutes; a right password resets the count. Attempts live in the database, so each
+# test starts with none.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "recordings_app.lockout.locked_out"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "recordings_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -196,14 +217,42 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # urllib3 logs full URLs at DEBUG; the token never goes in a URL, but keep it quiet.
         "urllib3": {"level": "WARNING"},
+        # django-axes logs every log-in at INFO; lockouts are WARNING and still show.
+        "axes": {"level": "WARNING"},
     },
 }
 
+# A session ends after this many minutes without a request (each request saves the
+# session, which moves the expiry on), and when the browser closes it has no effect:
+# the cookie has a max-age, so the idle limit is what counts.
+SESSION_COOKIE_AGE = 60 * envint("SESSION_IDLE_MINUTES", "30")
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads nothing from it: the token is in hx-headers
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Longest query string we read (bytes); past it the answer is a 414 with a message.
+MAX_QUERY_STRING = 2048
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own origin, no
+# inline script or style (htmx's own indicator <style> is off in _base.html), audio only
+# through our own URL, no framing, forms post only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

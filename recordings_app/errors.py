@@ -103,4 +103,11 @@ def explain(error: sw.SignalWireError) -> Explanation:
                 "This recording's audio file is not served by your space's own host, so "
                 "the dashboard will not fetch it with your credentials.",
             )
+        case sw.ForbiddenAddress(host=host):
+            return Explanation(
+                502,
+                "The dashboard will not connect there",
+                f"{host} leads to a private or local network address, which the dashboard "
+                "does not connect to with your credentials. Check the space name.",
+            )
     return Explanation(502, "SignalWire request failed", "The request to SignalWire failed.")

@@ -1,12 +1,13 @@
 import zoneinfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
-from recordings_app.errors import NoActiveCredential, Problem, explain
+from recordings_app.errors import Explanation, NoActiveCredential, Problem, explain
 from recordings_app.models import Profile
 from recordings_app.signalwire import SignalWireError
 
@@ -61,3 +62,21 @@ class UpstreamErrorMiddleware:
         if explanation.retry_after:
             response["Retry-After"] = str(explanation.retry_after)
         return response
+
+
+def refuse_oversized_query(get_response):
+    """A query string longer than settings.MAX_QUERY_STRING is refused with a message
+    (414) before any view parses it: no page here needs one that long."""
+
+    def middleware(request):
+        if len(request.META.get("QUERY_STRING", "")) > settings.MAX_QUERY_STRING:
+            problem = Explanation(
+                414,
+                "That address is too long",
+                "The address has far more in it than any page here uses. Start again "
+                "from the recordings list.",
+            )
+            return render(request, "errors/problem.html", {"problem": problem}, status=414)
+        return get_response(request)
+
+    return middleware

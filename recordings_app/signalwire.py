@@ -14,8 +14,10 @@ Endpoints (see shared/signalwire/README.md):
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import random
 import re
+import socket
 import threading
 import time
 import uuid
@@ -29,6 +31,11 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util.connection import create_connection
 
 LIST_PATH = "/api/relay/rest/recordings"
 SOURCES = {
@@ -125,6 +132,15 @@ class MalformedResponse(SignalWireError):
 
 class MediaUnavailable(SignalWireError):
     """The recording has no media URL we are willing to fetch."""
+
+
+class ForbiddenAddress(SignalWireError):
+    """In production, a host that resolves to a private, loopback, link-local or other
+    non-public address (and is not SIGNALWIRE_BASE_URL's host): never connected to."""
+
+    def __init__(self, host: str):
+        super().__init__(host)
+        self.host = host
 
 
 # ------------------------------------------------------------------------ the data
@@ -357,11 +373,84 @@ def track_upstream():
 _local = threading.local()
 
 
+def is_public_address(address: str) -> bool:
+    """False for private, loopback, link-local, multicast, reserved and unspecified
+    addresses (IPv4, IPv6, and IPv4 mapped into IPv6)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _must_be_public(host: str) -> bool:
+    """In production every host but SIGNALWIRE_BASE_URL's must resolve to public
+    addresses; with DEBUG on (the demo space, development) anything goes."""
+    if settings.DEBUG:
+        return False
+    allowed = urlsplit(settings.SIGNALWIRE_BASE_URL).hostname or ""
+    return host.strip("[]").lower() != allowed.lower()
+
+
+class _PublicOnly:
+    """Resolve, check every address, then connect to a checked one: a host that resolves
+    to an internal address is refused before any packet goes to it, and a second DNS
+    answer (rebinding) cannot swap in another address after the check."""
+
+    def _new_conn(self) -> socket.socket:
+        if not _must_be_public(self.host):
+            return super()._new_conn()
+        try:
+            found = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+        except socket.gaierror:
+            return super()._new_conn()  # urllib3 reports the unknown name as usual
+        addresses = [info[4][0] for info in found]
+        if not addresses or not all(is_public_address(address) for address in addresses):
+            raise ForbiddenAddress(self.host)
+        try:
+            return create_connection(
+                (addresses[0], self.port),
+                self.timeout,
+                source_address=self.source_address,
+                socket_options=self.socket_options,
+            )
+        except TimeoutError as error:
+            raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from error
+        except OSError as error:
+            raise NewConnectionError(self, f"Failed to connect: {error}") from error
+
+
+class _PublicHTTPConnection(_PublicOnly, HTTPConnection):
+    pass
+
+
+class _PublicHTTPSConnection(_PublicOnly, HTTPSConnection):
+    pass
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class _PublicOnlyAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _PublicHTTPPool,
+            "https": _PublicHTTPSPool,
+        }
+
+
 def _session() -> requests.Session:
     """A pooled session per thread (requests.Session is not documented thread-safe)."""
     session = getattr(_local, "session", None)
     if session is None:
         session = requests.Session()
+        session.mount("http://", _PublicOnlyAdapter())
+        session.mount("https://", _PublicOnlyAdapter())
         # Never pick up ~/.netrc credentials or proxy settings behind our back.
         session.trust_env = False
         session.headers["User-Agent"] = "recordings-dashboard"

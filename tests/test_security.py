@@ -1,0 +1,378 @@
+"""Security settings and refusals: headers, cookies, sessions, log-in throttling,
+redirects after log-in, CSRF, the production checklist, and where the server connects."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.utils import timezone
+
+from demo_space import DEMO_PROJECT_ID
+from recordings_app import signalwire as sw
+from recordings_app.models import Credential
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def production_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(
+        DEBUG="0",
+        SECRET_KEY="a-long-random-production-secret-" + "x7Qp2#9Lm" * 6,
+        CREDENTIALS_KEYS=Fernet.generate_key().decode(),
+        ALLOWED_HOSTS="recordings.example.com",
+        DATABASE_URL="sqlite:////tmp/deploy-check-unused.sqlite3",
+        **extra,
+    )
+    return env
+
+
+# ----------------------------------------------------------------- production settings
+
+
+def test_the_deploy_checklist_finds_nothing_with_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_settings_harden_cookies_and_transport():
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({k: getattr(s, k) for k in ("
+        "'SESSION_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY', 'CSRF_COOKIE_SECURE', "
+        "'SECURE_HSTS_SECONDS', 'SECURE_SSL_REDIRECT', 'SECURE_CONTENT_TYPE_NOSNIFF', "
+        "'SECURE_REFERRER_POLICY', 'SESSION_SAVE_EVERY_REQUEST', 'SESSION_COOKIE_AGE')}))"
+    )
+    result = subprocess.run(  # noqa: S603 (a fixed script of our own)
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**production_env(), "DJANGO_SETTINGS_MODULE": "dashboard.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "SECURE_REFERRER_POLICY": "same-origin",
+        "SESSION_SAVE_EVERY_REQUEST": True,
+        "SESSION_COOKIE_AGE": 1800,
+    }
+
+
+# ------------------------------------------------------------------------- headers
+
+
+@pytest.mark.no_upstream
+def test_pages_carry_a_csp_without_inline_script_and_the_security_headers(client, db):
+    response = client.get("/accounts/login/")
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response["Content-Security-Policy"].split(";")
+    )
+    assert policy["script-src"] == "'self'" and policy["default-src"] == "'self'"
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.no_upstream
+def test_no_template_has_an_inline_script_or_style():
+    for template in (ROOT / "templates").rglob("*.html"):
+        text = template.read_text()
+        for tag in ("<script", "<style", " style=", " onclick=", " onload="):
+            if tag == "<script":
+                assert all("src=" in part.split(">", 1)[0] for part in text.split(tag)[1:]), (
+                    template
+                )
+            else:
+                assert tag not in text, (template, tag)
+    # htmx 2 injects an indicator <style> unless told not to; the CSP would block it.
+    assert '"includeIndicatorStyles":false' in (ROOT / "templates/_base.html").read_text()
+
+
+# ------------------------------------------------------------------------ sessions
+
+
+def test_the_session_cookie_is_httponly_and_expires_after_30_idle_minutes(client, alice):
+    response = client.post("/accounts/login/", {"username": "alice", "password": "alice-password"})
+    cookie = response.cookies["sessionid"]
+    assert cookie["httponly"] and cookie["max-age"] == 1800
+    assert cookie["samesite"] == "Lax"
+
+
+def test_each_request_moves_the_idle_expiry_on_and_an_idle_session_ends(client, alice):
+    client.post("/accounts/login/", {"username": "alice", "password": "alice-password"})
+    session = Session.objects.get()
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() + timedelta(minutes=5))
+    client.get("/credentials/")
+    assert Session.objects.get().expire_date > timezone.now() + timedelta(minutes=29)
+
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/credentials/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+# ---------------------------------------------------------------- log-in throttling
+
+
+def wrong_password(client, username="alice", address="10.9.8.7"):
+    return client.post(
+        "/accounts/login/",
+        {"username": username, "password": "not-the-password"},
+        REMOTE_ADDR=address,
+    )
+
+
+def test_five_wrong_passwords_lock_the_login_out_with_a_readable_page(client, alice):
+    for _ in range(4):
+        assert wrong_password(client).status_code == 200
+    locked = wrong_password(client)
+    assert locked.status_code == 429
+    assert "Too many failed log-ins" in locked.content.decode()
+    assert "paused for 15 minutes" in locked.content.decode()
+    assert locked["Retry-After"] == "900"
+    # Even the right password is refused now, and nothing says whether it was right.
+    right = client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": "alice-password"},
+        REMOTE_ADDR="10.9.8.7",
+    )
+    assert right.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_lockout_is_for_that_username_from_that_address_only(client, alice, bob):
+    for _ in range(5):
+        wrong_password(client)
+    assert wrong_password(client, username="bob").status_code == 200
+    other_address = client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": "alice-password"},
+        REMOTE_ADDR="10.1.1.1",
+    )
+    assert other_address.status_code == 302
+
+
+def test_a_right_password_resets_the_count(client, alice):
+    for _ in range(4):
+        wrong_password(client)
+    client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": "alice-password"},
+        REMOTE_ADDR="10.9.8.7",
+    )
+    client.logout()
+    for _ in range(4):
+        assert wrong_password(client).status_code == 200
+
+
+# ------------------------------------------------------------------ open redirects
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/phish",
+        "/\\evil.example",
+        "https:evil.example",
+        "javascript:alert(1)",
+        " https://evil.example",
+    ],
+)
+def test_logging_in_never_redirects_off_site(client, alice, target):
+    response = client.post(
+        f"/accounts/login/?next={target}",
+        {"username": "alice", "password": "alice-password", "next": target},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/recordings/"
+
+
+def test_logging_in_follows_a_local_next(client, alice):
+    response = client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": "alice-password", "next": "/credentials/"},
+    )
+    assert response["Location"] == "/credentials/"
+
+
+# --------------------------------------------------------------------------- CSRF
+
+
+@pytest.fixture
+def csrf_client(alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    return client
+
+
+def test_every_state_change_needs_the_csrf_token(csrf_client, alice, demo_space):
+    recording_id = demo_space.recordings(DEMO_PROJECT_ID)[0]["id"]
+    credential = Credential.objects.get(user=alice)
+    spare = Credential.objects.create(
+        user=alice, label="Spare", space="demo", project_id=DEMO_PROJECT_ID, token_hint="0000"
+    )
+    posts = [
+        f"/recordings/{recording_id}/delete/",
+        f"/credentials/{spare.pk}/activate/",
+        f"/credentials/{credential.pk}/delete/",
+        "/credentials/add/",
+        "/accounts/logout/",
+    ]
+    for url in posts:
+        response = csrf_client.post(url, {"label": "x"})
+        assert response.status_code == 403, url
+        assert "Not allowed" in response.content.decode() or "CSRF" in response.content.decode()
+    assert recording_id in [r["id"] for r in demo_space.recordings(DEMO_PROJECT_ID)]
+    assert Credential.objects.get(pk=credential.pk).is_active
+    assert Credential.objects.filter(user=alice).count() == 2
+    assert "_auth_user_id" in csrf_client.session
+    assert all(method != "DELETE" for method, _, _ in demo_space.request_log)
+
+
+@pytest.mark.no_upstream
+def test_logging_in_needs_the_csrf_token(alice):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/login/", {"username": "alice", "password": "alice-password"})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
+
+
+# ------------------------------------------------------------ where the server connects
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("127.0.0.1", False),
+        ("10.0.0.8", False),
+        ("172.16.4.4", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),  # noqa: S104 (an address under test, not a bind)
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+    ],
+)
+def test_which_addresses_count_as_public(address, public):
+    assert sw.is_public_address(address) is public
+
+
+@pytest.fixture
+def fresh_connections(monkeypatch):
+    """A pooled connection was checked when it was opened, under the settings of that
+    time; these tests change the settings, so they start without pooled connections."""
+    monkeypatch.setattr(sw._local, "session", None, raising=False)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "localhost", "[::1]"])
+def test_in_production_loopback_is_refused_before_connecting(
+    settings, demo_space, fresh_connections, host
+):
+    settings.DEBUG = False
+    settings.SIGNALWIRE_BASE_URL = "https://api.example.test"  # not the host asked for
+    port = demo_space.base_url.rsplit(":", 1)[1]
+    with pytest.raises(sw.ForbiddenAddress):
+        sw._send("GET", f"http://{host}:{port}/api/relay/rest/recordings", auth=("a", "b"))
+    assert demo_space.request_log == []
+
+
+def test_in_production_a_space_that_resolves_to_loopback_is_refused(
+    alice_client, alice, settings, demo_space, monkeypatch, fresh_connections
+):
+    # No DNS server here can point a name at loopback: patch the resolver (only it) so
+    # "acme.signalwire.com" resolves to the demo space's address, as a rebinding would.
+    settings.DEBUG = False
+    settings.SIGNALWIRE_BASE_URL = ""
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host == "acme.signalwire.com":
+            return real("127.0.0.1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    Credential.objects.filter(user=alice).update(space="acme")
+    response = alice_client.get("/recordings/")
+    assert response.status_code == 502
+    assert "acme.signalwire.com leads to a private or local network address" in (
+        response.content.decode()
+    )
+    assert demo_space.request_log == []
+
+
+def test_signalwire_base_url_host_is_allowed_in_production(alice_client, settings):
+    settings.DEBUG = False  # the demo space on 127.0.0.1 is SIGNALWIRE_BASE_URL's host
+    assert alice_client.get("/recordings/").status_code == 200
+
+
+def test_a_media_redirect_to_another_host_is_not_followed_with_credentials(
+    alice_client, demo_space
+):
+    recording = next(
+        r for r in demo_space.recordings(DEMO_PROJECT_ID) if r["status"] == "completed"
+    )
+    port = demo_space.base_url.rsplit(":", 1)[1]
+    demo_space.add_fault(
+        status=302,
+        body="",
+        headers={"Location": f"http://localhost:{port}/media/elsewhere.wav"},
+        path_prefix="/media/",
+    )
+    response = alice_client.get(f"/recordings/{recording['id']}/audio/")
+    assert response.status_code == 502
+    assert "not served by your space" in response.content.decode()
+    assert [path for _, path, _ in demo_space.request_log if "elsewhere" in path] == []
+
+
+def test_a_media_redirect_on_the_same_host_is_followed(alice_client, demo_space):
+    recording = next(
+        r for r in demo_space.recordings(DEMO_PROJECT_ID) if r["status"] == "completed"
+    )
+    demo_space.add_fault(
+        status=302, body="", headers={"Location": recording["url"]}, times=1, path_prefix="/media/"
+    )
+    response = alice_client.get(f"/recordings/{recording['id']}/audio/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:4] == b"RIFF"
+
+
+def test_users_never_see_another_users_credentials(client, alice, bob):
+    client.force_login(User.objects.get(username="bob"))
+    alices = Credential.objects.get(user=alice)
+    assert client.post(f"/credentials/{alices.pk}/activate/").status_code == 404
+    assert client.post(f"/credentials/{alices.pk}/delete/").status_code == 404
+    assert Credential.objects.filter(pk=alices.pk, is_active=True).exists()
