@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 # the groups make the roles explicit for admins handing out accounts.
 GROUPS = {
     "Support": [],
-    "Supervisor": ["delete_recording", "view_costs"],
+    "Supervisor": ["delete_recording", "view_costs", "view_activity"],
 }
 
 

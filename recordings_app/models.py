@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from recordings_app import crypto
 from recordings_app.signalwire import SignalWireClient
@@ -207,3 +208,50 @@ class IndexSync(models.Model):
 
     def __str__(self) -> str:
         return f"sync of {self.credential_id}: {self.state}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which recording, when, from where, with which credentials (by
+    label: never the token). Written by `recordings_app.audit.record` only; rows are
+    never changed or deleted by the application or the admin."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        PLAY = "play", "Listened"
+        DOWNLOAD = "download", "Downloaded"
+        DELETE = "delete", "Deleted"
+        DELETE_FAILED = "delete_failed", "Delete failed"
+        CREDENTIAL_ADD = "credential_add", "Added credentials"
+        CREDENTIAL_ACTIVATE = "credential_activate", "Switched credentials"
+        CREDENTIAL_REMOVE = "credential_remove", "Removed credentials"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The name is kept as text too, so the trail outlives a deleted account.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    recording_id = models.CharField(max_length=36, blank=True, db_index=True)
+    credential_label = models.CharField(max_length=80, blank=True)
+    space = models.CharField(max_length=63, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        default_permissions = ()
+        permissions = [("view_activity", "Can see the activity log of every user")]
+        indexes = [models.Index(fields=["user", "recording_id", "action", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.recording_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit events are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are never deleted.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recordings_app import costs, index_views, views
+from recordings_app import activity, costs, index_views, views
 
 urlpatterns = [
     path("recordings/", views.recordings_list, name="recordings_list"),
@@ -24,6 +24,8 @@ urlpatterns = [
     ),
     path("recordings/<str:recording_id>/delete/", views.delete_recording, name="recording_delete"),
     path("profile/", views.profile, name="profile"),
+    path("activity/", activity.activity, name="activity"),
+    path("activity/export.csv", activity.activity_csv, name="activity_csv"),
     path("credentials/", views.credential_list, name="credential_list"),
     path("credentials/add/", views.credential_add, name="credential_add"),
     path("credentials/<int:pk>/activate/", views.credential_activate, name="credential_activate"),

@@ -26,7 +26,7 @@ from django.views.decorators.http import (
 )
 from django.views.decorators.vary import vary_on_headers
 
-from recordings_app import index, paging, waveform
+from recordings_app import audit, index, paging, waveform
 from recordings_app.errors import NoActiveCredential, Problem, explain
 from recordings_app.forms import CredentialForm, ProfileForm
 from recordings_app.models import Credential, Profile
@@ -114,6 +114,7 @@ def recording_detail(request: HttpRequest, recording_id: str):
     recording_id = checked_recording_id(recording_id)
     credential = active_credential(request)
     recording = credential.client(cached=True).get_recording(recording_id)
+    audit.record(request, audit.Action.VIEW, recording_id=recording_id, credential=credential)
     return render(
         request,
         "recordings/detail.html",
@@ -121,6 +122,7 @@ def recording_detail(request: HttpRequest, recording_id: str):
             "credential": credential,
             "recording": recording,
             "can_delete": request.user.has_perm("recordings_app.delete_recording"),
+            "listeners": audit.listeners(recording_id),
         },
     )
 
@@ -131,9 +133,13 @@ def stream_recording_audio(request: HttpRequest, recording_id: str):
     """The recording's audio through our own URL, in chunks, with `Range` passed on so
     the browser can seek. `?download=1` answers as an attachment."""
     recording_id = checked_recording_id(recording_id)
-    client = active_credential(request).client(cached=True)
+    credential = active_credential(request)
+    client = credential.client(cached=True)
     recording = client.get_recording(recording_id)
     media = client.open_media(recording, request.headers.get("Range"))
+    audit.record_audio(
+        request, recording_id, credential, download=bool(request.GET.get("download"))
+    )
     response = StreamingHttpResponse(media, status=media.status, headers=media.headers)
     response["Cache-Control"] = "private, max-age=3600"
     if request.GET.get("download"):
@@ -196,10 +202,24 @@ def delete_recording(request: HttpRequest, recording_id: str):
         client.delete_recording(recording_id)
     except RecordingNotFound:
         index.forget_recording(credential, recording_id)
+        audit.record(
+            request,
+            audit.Action.DELETE_FAILED,
+            recording_id=recording_id,
+            credential=credential,
+            detail="Already deleted (SignalWire answered 404)",
+        )
         messages.info(request, f"Recording {recording_id} was already deleted.")
         return redirect("recordings_list")
     except SignalWireError as error:
         explanation = explain(error)
+        audit.record(
+            request,
+            audit.Action.DELETE_FAILED,
+            recording_id=recording_id,
+            credential=credential,
+            detail=explanation.title,
+        )
         return render(
             request,
             "recordings/confirm_delete.html",
@@ -207,6 +227,7 @@ def delete_recording(request: HttpRequest, recording_id: str):
             status=explanation.status,
         )
     index.forget_recording(credential, recording_id)
+    audit.record(request, audit.Action.DELETE, recording_id=recording_id, credential=credential)
     messages.success(request, f"Recording {recording_id} was deleted.")
     return redirect("recordings_list")
 
@@ -246,6 +267,7 @@ def credential_add(request: HttpRequest):
             credential = form.save()
             _activate(credential)
             index.request_sync(credential)  # the first sync, on the task queue
+            audit.record(request, audit.Action.CREDENTIAL_ADD, credential=credential)
         messages.success(request, f"Credentials “{credential.label}” work and are now in use.")
         return redirect("recordings_list")
     return render(request, "credentials/form.html", {"form": form})
@@ -257,6 +279,7 @@ def credential_activate(request: HttpRequest, pk: int):
     credential = get_object_or_404(Credential, pk=pk, user=request.user)
     with transaction.atomic():
         _activate(credential)
+        audit.record(request, audit.Action.CREDENTIAL_ACTIVATE, credential=credential)
     messages.success(request, f"Now showing recordings for “{credential.label}”.")
     return redirect("recordings_list")
 
@@ -266,10 +289,17 @@ def credential_activate(request: HttpRequest, pk: int):
 def credential_delete(request: HttpRequest, pk: int):
     credential = get_object_or_404(Credential, pk=pk, user=request.user)
     with transaction.atomic():
+        audit.record(request, audit.Action.CREDENTIAL_REMOVE, credential=credential)
         credential.delete()
         successor = Credential.objects.filter(user=request.user).order_by("-created_at").first()
         if credential.is_active and successor:
             _activate(successor)
+            audit.record(
+                request,
+                audit.Action.CREDENTIAL_ACTIVATE,
+                credential=successor,
+                detail=f"In use after “{credential.label}” was removed",
+            )
     messages.success(request, f"Credentials “{credential.label}” were removed.")
     return redirect(reverse("credential_list"))
 

@@ -1,0 +1,72 @@
+"""The audit trail: one call per thing worth remembering, from the views.
+
+What is recorded: every view of a recording's page, every play, every download, every
+delete (done or failed) and every credential change, with the user, the time, the
+remote address, the browser's user agent and the credential's label (never its token).
+
+A *play* is counted once per listening session, not per Range request: an audio request
+that starts at byte 0 (no Range, or `bytes=0-...`) by a user for a recording they have
+not played in the last PLAY_SESSION. Seeking (a Range from byte n > 0) and the browser's
+repeated requests while the same session lasts are not new plays; coming back to the
+recording after PLAY_SESSION is. A download is counted for every request that starts at
+byte 0 (a resumed download, from byte n, is the same download).
+"""
+
+import re
+from datetime import timedelta
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from recordings_app.models import AuditEvent, Credential
+
+Action = AuditEvent.Action
+PLAY_SESSION = timedelta(minutes=30)
+_FROM_START = re.compile(r"^\s*bytes\s*=\s*0\s*-")
+
+
+def record(
+    request: HttpRequest,
+    action: str,
+    *,
+    recording_id: str = "",
+    credential: Credential | None = None,
+    detail: str = "",
+) -> AuditEvent:
+    user = request.user if request.user.is_authenticated else None
+    return AuditEvent.objects.create(
+        user=user,
+        username=user.get_username() if user else "",
+        action=action,
+        recording_id=recording_id,
+        credential_label=credential.label if credential else "",
+        space=credential.space if credential else "",
+        detail=detail[:200],
+        remote_addr=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.headers.get("User-Agent", "")[:200],
+    )
+
+
+def record_audio(request: HttpRequest, recording_id: str, credential: Credential, download: bool):
+    """A play or a download, by the rule in this module's docstring."""
+    if request.method != "GET":
+        return
+    range_header = request.headers.get("Range")
+    if range_header and not _FROM_START.match(range_header):
+        return
+    if download:
+        record(request, Action.DOWNLOAD, recording_id=recording_id, credential=credential)
+        return
+    recent = AuditEvent.objects.filter(
+        user=request.user,
+        recording_id=recording_id,
+        action=Action.PLAY,
+        at__gte=timezone.now() - PLAY_SESSION,
+    )
+    if not recent.exists():
+        record(request, Action.PLAY, recording_id=recording_id, credential=credential)
+
+
+def listeners(recording_id: str, limit: int = 20):
+    """The latest plays of a recording, newest first, for its page."""
+    return AuditEvent.objects.filter(recording_id=recording_id, action=Action.PLAY)[:limit]
