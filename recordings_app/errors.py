@@ -77,6 +77,13 @@ def explain(error: sw.SignalWireError) -> Explanation:
                 f"SignalWire answered with an error ({status}) even after retrying. "
                 "This is usually brief; try again shortly.",
             )
+        case sw.UpstreamTimeout(seconds=seconds, connecting=True):
+            return Explanation(
+                504,
+                "SignalWire is not accepting connections",
+                f"SignalWire did not accept a connection within {seconds:g} seconds. "
+                "Try again shortly.",
+            )
         case sw.UpstreamTimeout(seconds=seconds):
             return Explanation(
                 504,
@@ -95,6 +102,12 @@ def explain(error: sw.SignalWireError) -> Explanation:
                 "SignalWire sent an answer we cannot read",
                 "SignalWire's answer was not in the documented format. Try again; if it "
                 "keeps happening, the API may have changed.",
+            )
+        case sw.MediaUnavailable(missing=True):
+            return Explanation(
+                404,
+                "This recording has no audio",
+                "SignalWire gave no audio file for this recording.",
             )
         case sw.MediaUnavailable():
             return Explanation(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import ipaddress
+import math
 import random
 import re
 import socket
@@ -24,8 +25,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -115,11 +117,13 @@ class UpstreamFailed(SignalWireError):
 
 
 class UpstreamTimeout(SignalWireError):
-    """No answer within the connect or read timeout."""
+    """No connection within the connect timeout (`connecting`), or no answer within the
+    read timeout after the request went out."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, connecting: bool = False):
         super().__init__(seconds)
         self.seconds = seconds
+        self.connecting = connecting
 
 
 class UpstreamUnreachable(SignalWireError):
@@ -131,7 +135,12 @@ class MalformedResponse(SignalWireError):
 
 
 class MediaUnavailable(SignalWireError):
-    """The recording has no media URL we are willing to fetch."""
+    """The recording has no media URL we are willing to fetch: none at all (`missing`),
+    or one on another host, or redirects that lead elsewhere."""
+
+    def __init__(self, missing: bool = False):
+        super().__init__(missing)
+        self.missing = missing
 
 
 class ForbiddenAddress(SignalWireError):
@@ -464,8 +473,17 @@ def _backoff(attempt: int) -> float:
 
 
 def _retry_after(response: requests.Response) -> int | None:
-    value = response.headers.get("Retry-After", "")
-    return int(value) if value.isdigit() else None
+    """Seconds to wait, from `Retry-After` as seconds or as an HTTP date."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0, math.ceil((when - datetime.now(UTC)).total_seconds()))
 
 
 def _send(method: str, url: str, *, auth, headers=None, stream=False) -> requests.Response:
@@ -489,7 +507,7 @@ def _send(method: str, url: str, *, auth, headers=None, stream=False) -> request
                 allow_redirects=False,
             )
         except requests.ConnectTimeout:
-            raise UpstreamTimeout(timeout[0]) from None
+            raise UpstreamTimeout(timeout[0], connecting=True) from None
         except requests.ReadTimeout:
             raise UpstreamTimeout(timeout[1]) from None
         except requests.ConnectionError as error:
@@ -622,6 +640,8 @@ class SignalWireClient:
         The credentials go only to the space's own host; a media URL or a redirect
         anywhere else is refused rather than fetched."""
         url = recording.url
+        if not url:
+            raise MediaUnavailable(missing=True)
         headers = {"Range": range_header} if range_header else None
         for _ in range(MAX_MEDIA_REDIRECTS + 1):
             if not url or not self._is_own_host(url):

@@ -31,7 +31,12 @@ from recordings_app.errors import NoActiveCredential, Problem, explain
 from recordings_app.forms import CredentialForm, ProfileForm
 from recordings_app.models import Credential, Profile
 from recordings_app.search import RecordingFilters
-from recordings_app.signalwire import RecordingNotFound, SignalWireError, is_uuid
+from recordings_app.signalwire import (
+    RecordingNotFound,
+    SignalWireError,
+    UpstreamTimeout,
+    is_uuid,
+)
 
 
 def active_credential(request: HttpRequest) -> Credential:
@@ -213,19 +218,24 @@ def delete_recording(request: HttpRequest, recording_id: str):
         return redirect("recordings_list")
     except SignalWireError as error:
         explanation = explain(error)
+        # A read timeout means the DELETE went out: it may have worked.
+        unknown = isinstance(error, UpstreamTimeout) and not error.connecting
         audit.record(
             request,
             audit.Action.DELETE_FAILED,
             recording_id=recording_id,
             credential=credential,
-            detail=explanation.title,
+            detail=("Outcome unknown: " if unknown else "") + explanation.title,
         )
-        return render(
+        response = render(
             request,
             "recordings/confirm_delete.html",
-            {"recording_id": recording_id, "problem": explanation},
+            {"recording_id": recording_id, "problem": explanation, "outcome_unknown": unknown},
             status=explanation.status,
         )
+        if explanation.retry_after:
+            response["Retry-After"] = str(explanation.retry_after)
+        return response
     index.forget_recording(credential, recording_id)
     audit.record(request, audit.Action.DELETE, recording_id=recording_id, credential=credential)
     messages.success(request, f"Recording {recording_id} was deleted.")
