@@ -7,6 +7,7 @@ message and a status. The views catch them only where the user's next step diffe
 
 import hashlib
 import pickle
+import uuid
 from pathlib import PurePosixPath
 from urllib.parse import urlencode, urlsplit
 
@@ -54,14 +55,15 @@ def content_key(*parts) -> str:
 
 
 def checked_recording_id(recording_id: str) -> str:
-    """A malformed id is a 404 without asking SignalWire."""
+    """A malformed id is a 404 without asking SignalWire; a good one in its canonical
+    form (the same recording always has the same id in links and the audit trail)."""
     if not is_uuid(recording_id):
         raise Problem(
             404,
             "Recording not found",
             "That is not a recording ID: they look like 3f1c2a9e-8b7d-4e21-9a55-0c6d2b1e7f40.",
         )
-    return recording_id.lower()
+    return str(uuid.UUID(recording_id))
 
 
 # ------------------------------------------------------------------------ recordings
