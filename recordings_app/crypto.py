@@ -28,3 +28,8 @@ def encrypt(text: str) -> str:
 
 def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
+
+
+def rotate(token: str) -> str:
+    """The same secret, encrypted again with the first key (any key may have made it)."""
+    return _fernet().rotate(token.encode()).decode()
