@@ -57,6 +57,9 @@ SOURCE_LABELS = {
 RETRYABLE_STATUSES = {429, 500, 502, 503, 504}
 MAX_ATTEMPTS = 4
 MAX_BACKOFF = 4.0
+MAX_PRICE = Decimal(10**9)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 # Up to 1 MiB per chunk, as much as has arrived: large chunks keep a local transfer near
 # wire speed, and read1() never waits to fill one, so a slow upstream starts playing at once.
 MEDIA_CHUNK = 1024 * 1024
@@ -297,7 +300,11 @@ def _datetime(value) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else None
+    if not parsed.tzinfo:
+        return None
+    # Far-off years are nonsense for a recording, and overflow when shown in a time
+    # zone away from UTC (9999-12-31T23:00Z is year 10000 in Kiritimati).
+    return parsed if EARLIEST <= parsed <= LATEST else None
 
 
 def _count(value) -> int | None:
@@ -314,7 +321,8 @@ def _price(value) -> Decimal | None:
         price = Decimal(str(value))
     except InvalidOperation:
         return None
-    return price if price.is_finite() else None
+    # No recording costs a billion; a price beyond that is nonsense, not data to format.
+    return price if price.is_finite() and abs(price) < MAX_PRICE else None
 
 
 def _text(value) -> str | None:
