@@ -48,6 +48,9 @@ def upstream(request, settings):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "no_upstream: the test needs no demo space")
+    config.addinivalue_line(
+        "markers", "load: the one-minute load test on loopback (deselect with -m 'not load')"
+    )
 
 
 def make_credential(user, label, project_id, token, active=True) -> Credential:
