@@ -66,7 +66,8 @@ class UpstreamErrorMiddleware:
 
 def refuse_oversized_query(get_response):
     """A query string longer than settings.MAX_QUERY_STRING is refused with a message
-    (414) before any view parses it: no page here needs one that long."""
+    (414) before any view parses it: no page here needs one that long. A method a page
+    does not take (405) gets a message too, not Django's empty answer."""
 
     def middleware(request):
         if len(request.META.get("QUERY_STRING", "")) > settings.MAX_QUERY_STRING:
@@ -77,6 +78,17 @@ def refuse_oversized_query(get_response):
                 "from the recordings list.",
             )
             return render(request, "errors/problem.html", {"problem": problem}, status=414)
-        return get_response(request)
+        response = get_response(request)
+        if response.status_code == 405 and not response.content:
+            problem = Explanation(
+                405,
+                "This page cannot do that",
+                f"This address does not take {request.method} requests; use the page's "
+                "own links and buttons.",
+            )
+            refused = render(request, "errors/problem.html", {"problem": problem}, status=405)
+            refused["Allow"] = response["Allow"]
+            return refused
+        return response
 
     return middleware

@@ -190,8 +190,10 @@ def test_an_oversized_form_is_a_400(alice_client):
         ("post", "/activity/"),
     ],
 )
-def test_a_wrong_method_is_a_405(alice_client, method, url):
-    assert getattr(alice_client, method)(url).status_code == 405
+def test_a_wrong_method_is_a_405_with_a_message(alice_client, method, url):
+    response = getattr(alice_client, method)(url)
+    assert response.status_code == 405 and response["Allow"]
+    assert "This page cannot do that" in text(response)
 
 
 # ------------------------------------------------------------ markup from upstream
