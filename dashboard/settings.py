@@ -151,7 +151,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # django-axes checks the lockout before any password; ModelBackend then checks the password.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "recordings_app.lockout.LoginThrottle",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Five wrong passwords for one username from one address lock that pair out for 15

@@ -1,5 +1,6 @@
 """What someone sees once django-axes has locked their log-in out."""
 
+from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.shortcuts import render
 
@@ -16,3 +17,16 @@ def locked_out(request, original_response=None, credentials=None):
     )
     response["Retry-After"] = str(seconds)
     return response
+
+
+class LoginThrottle(AxesStandaloneBackend):
+    """django-axes' lockout check, for every log-in that comes through a web request.
+
+    Code that calls authenticate() without a request (Django's test `Client.login`, a
+    script) is not an attempt from outside: it passes to ModelBackend unchecked instead
+    of failing, as django-axes' own backend would."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)

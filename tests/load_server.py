@@ -8,6 +8,7 @@ with the demo project's credentials and a logged-in session each, prints one JSO
 {"port": ..., "sessions": [...]}, and serves on a free loopback port until SIGTERM.
 """
 
+import importlib
 import json
 import os
 import signal
@@ -26,7 +27,6 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
@@ -53,7 +53,7 @@ def make_users(count: int) -> list[str]:
         )
         credential.set_token(DEMO_API_TOKEN)
         credential.save()
-        session = SessionStore()
+        session = importlib.import_module(settings.SESSION_ENGINE).SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()

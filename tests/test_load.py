@@ -69,8 +69,9 @@ def stack(tmp_path):
         line = space.stdout.readline()
         space_url = line.rsplit(" ", 1)[1].strip()
         assert space_url.startswith("http://127.0.0.1:"), line
+        # Self-contained: its own SQLite file and an in-process cache, whatever the suite uses.
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")},
             "DEBUG": "1",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'load.sqlite3'}",
             "SIGNALWIRE_BASE_URL": space_url,

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC
 
 import pytest
+from django.core.cache import cache
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -82,6 +83,12 @@ REGRESSIONS = {
 }
 
 
+def fresh_example(demo_space):
+    """Each example starts clean: no faults of the one before, no upstream answer cached."""
+    demo_space.clear_faults()
+    cache.clear()
+
+
 def assert_shown_as_text(response):
     html = response.content.decode()
     assert MARK not in html
@@ -92,7 +99,7 @@ def assert_shown_as_text(response):
 @given(page=st.lists(off_schema, max_size=8))
 @example(page=[REGRESSIONS])
 def test_any_list_page_renders_and_escapes(alice_client, demo_space, page):
-    demo_space.clear_faults()
+    fresh_example(demo_space)
     demo_space.add_fault(status=200, body={"links": {}, "data": page}, path_prefix=LIST_PREFIX)
     response = alice_client.get("/recordings/")
     assert response.status_code == 200
@@ -105,7 +112,7 @@ def test_any_list_page_renders_and_escapes(alice_client, demo_space, page):
 @given(raw=recordings)
 @example(raw=REGRESSIONS)
 def test_any_recording_page_renders_and_escapes(alice_client, demo_space, raw):
-    demo_space.clear_faults()
+    fresh_example(demo_space)
     demo_space.add_fault(status=200, body=raw, path_prefix=DETAIL_PREFIX)
     response = alice_client.get(f"/recordings/{uuid.uuid4()}/")
     # 502 only when the id itself is unusable: nothing to show a page for.

@@ -166,6 +166,12 @@ def test_five_wrong_passwords_lock_the_login_out_with_a_readable_page(client, al
     assert "_auth_user_id" not in client.session
 
 
+def test_code_that_logs_in_without_a_request_is_not_throttled(client, alice):
+    for _ in range(5):
+        wrong_password(client)
+    assert Client().login(username="alice", password="alice-password")
+
+
 def test_a_lockout_is_for_that_username_from_that_address_only(client, alice, bob):
     for _ in range(5):
         wrong_password(client)
