@@ -257,3 +257,34 @@ def test_markup_in_a_credential_label_is_text(client, db):
     client = Client()
     client.force_login(user)
     assert_escaped(text(client.get("/credentials/")))
+
+
+# ------------------------------------------------------------- list filters (index)
+
+
+@pytest.mark.no_upstream
+@pytest.mark.parametrize(
+    "query",
+    [
+        "min_duration=99999999999999999999999999",
+        "max_price=1e999",
+        "min_price=NaN",
+        "min_price=-inf",
+        "from=%00",
+        "from=9999-12-31T23:59",
+        "to=0001-01-01T00:00",
+        "stereo=maybe",
+        "q=%00",
+        "status=completed&status=%3Cscript%3E",
+        "sort=-created&page=-1",
+        "status=failed&page=999999999999999999999",
+        "track=" + "x" * 1500,
+    ],
+)
+def test_garbage_filters_never_break_the_list(alice_client, query):
+    alice_client.cookies["tz"] = "Pacific/Kiritimati"
+    response = alice_client.get(f"/recordings/?{query}")
+    assert response.status_code in (200, 400), query
+    assert "<script>" not in text(response)
+    if response.status_code == 400:
+        assert "problem" in text(response)
