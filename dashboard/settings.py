@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -236,13 +237,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 MAX_QUERY_STRING = 2048
 
 # Content-Security-Policy (django-csp): scripts and styles only from our own origin, no
-# inline script or style (htmx's own indicator <style> is off in _base.html), audio only
-# through our own URL, no framing, forms post only to us.
+# inline script or style (htmx's own indicator <style> is off in _base.html; the
+# waveform's <style> carries the per-response nonce), audio only through our own URL, no
+# framing, forms post only to us.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        # The nonce is for the one <style> the waveform library (wavesurfer) adds.
+        "style-src": ["'self'", NONCE],
         "img-src": ["'self'", "data:"],
         "media-src": ["'self'"],
         "connect-src": ["'self'"],

@@ -6,6 +6,9 @@
 (function () {
   "use strict";
 
+  // The page's CSP nonce, which wavesurfer puts on the <style> of its waveform so the
+  // Content-Security-Policy lets it in (read while this script runs: it is on our tag).
+  var CSP_NONCE = (document.currentScript && document.currentScript.nonce) || "";
   var SPEEDS = [0.75, 1, 1.25, 1.5, 1.75, 2];
   var SKIP = 10;
 
@@ -333,6 +336,7 @@
           duration: answer.duration || duration,
           height: height,
           normalize: false,
+          cspNonce: CSP_NONCE,
           cursorColor: "#1d1f21",
           waveColor: colors[0][0],
           progressColor: colors[0][1],

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("recordings_app", "0002_index"),
+        ("recordings_app", "0003_profile"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
