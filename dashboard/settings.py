@@ -86,8 +86,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "recordings_app.middleware.browser_timezone",
     "recordings_app.middleware.UpstreamErrorMiddleware",
-    "recordings_app.middleware.refuse_oversized_query",
     "csp.middleware.CSPMiddleware",
+    # Inside the CSP middleware: the pages it renders get the policy (and its nonce) too.
+    "recordings_app.middleware.refuse_oversized_query",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def production_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    # Not this test run's own settings (the browser tests allow async-unsafe calls).
+    ignored = ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in ignored}
     env.update(
         DEBUG="0",
         SECRET_KEY="a-long-random-production-secret-" + "x7Qp2#9Lm" * 6,
