@@ -33,11 +33,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from recordings_app import index
+from recordings_app.access import active_credential
 from recordings_app.errors import Problem
 from recordings_app.index_views import CSV_COLUMNS, csv_response, recording_rows
 from recordings_app.signalwire import SOURCE_LABELS
 from recordings_app.templatetags.recordings import plain_decimal
-from recordings_app.views import active_credential
 
 PERIODS = {
     "today": "Today",

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from recordings_app import index, paging, search
+from recordings_app.access import active_credential
+from recordings_app.cache import content_key
 from recordings_app.models import IndexSync
 from recordings_app.templatetags.recordings import plain_decimal
-from recordings_app.views import active_credential, content_key
 
 CSV_COLUMNS = (
     "id",
@@ -76,7 +77,7 @@ def filtered_recordings(request: HttpRequest, credential, filters: search.Record
         "csv_url": reverse("recordings_csv") + search.link(filters.params()),
         **status_context(index.sync_state(credential), reload=True),
     }
-    # The table fragment is cached by a digest of all it shows (see views.content_key).
+    # The table fragment is cached by a digest of all it shows (see cache.content_key).
     shown = [
         (r.recording_id, r.created_at, r.duration_seconds, r.price, r.price_unit, r.track)
         + (r.status, r.error_code, r.source, r.stereo, r.byte_size)

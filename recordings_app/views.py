@@ -5,9 +5,6 @@ message and a status. The views catch them only where the user's next step diffe
 (a delete that did not happen, credentials that did not check out).
 """
 
-import hashlib
-import pickle
-import uuid
 from pathlib import PurePosixPath
 from urllib.parse import urlencode, urlsplit
 
@@ -27,8 +24,10 @@ from django.views.decorators.http import (
 )
 from django.views.decorators.vary import vary_on_headers
 
-from recordings_app import audit, index, paging, waveform
-from recordings_app.errors import NoActiveCredential, Problem, explain
+from recordings_app import audit, index, index_views, paging, waveform
+from recordings_app.access import active_credential, checked_recording_id
+from recordings_app.cache import content_key
+from recordings_app.errors import explain
 from recordings_app.forms import CredentialForm, ProfileForm
 from recordings_app.models import Credential, Profile
 from recordings_app.search import RecordingFilters
@@ -38,33 +37,6 @@ from recordings_app.signalwire import (
     UpstreamTimeout,
     is_uuid,
 )
-
-
-def active_credential(request: HttpRequest) -> Credential:
-    """The credential the user picked. Only ever the user's own."""
-    credential = Credential.objects.filter(user=request.user, is_active=True).first()
-    if credential is None:
-        raise NoActiveCredential()
-    return credential
-
-
-def content_key(*parts) -> str:
-    """A digest of everything a rendered fragment shows, so the fragment can be reused
-    for exactly as long as its content is the same (`{% cache %}` in the template)."""
-    return hashlib.sha256(pickle.dumps(parts)).hexdigest()
-
-
-def checked_recording_id(recording_id: str) -> str:
-    """A malformed id is a 404 without asking SignalWire; a good one in its canonical
-    form (the same recording always has the same id in links and the audit trail)."""
-    if not is_uuid(recording_id):
-        raise Problem(
-            404,
-            "Recording not found",
-            "That is not a recording ID: they look like 3f1c2a9e-8b7d-4e21-9a55-0c6d2b1e7f40.",
-        )
-    return str(uuid.UUID(recording_id))
-
 
 # ------------------------------------------------------------------------ recordings
 
@@ -76,8 +48,6 @@ def recordings_list(request: HttpRequest):
     credential = active_credential(request)
     filters = RecordingFilters(request.GET)
     if filters.is_active():  # filters or a sort: answered from the index
-        from recordings_app import index_views  # it imports this module
-
         return index_views.filtered_recordings(request, credential, filters)
     size = paging.page_size(request.GET.get("size"))
     cursor = paging.unsign_cursor(credential, request.GET.get("page"))
