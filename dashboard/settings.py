@@ -164,6 +164,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "recordings_app.lockout.locked_out"
+# How many reverse proxies (load balancers) stand in front and append to
+# X-Forwarded-For. 0: the client is REMOTE_ADDR. Behind one load balancer, set 1, or
+# every user shares the balancer's address for throttling and the audit trail.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", "0")
+AXES_CLIENT_IP_CALLABLE = "recordings_app.access.client_address"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "recordings_list"

@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.http import HttpRequest
 from django.utils import timezone
 
+from recordings_app.access import client_address
 from recordings_app.models import AuditEvent, Credential
 
 Action = AuditEvent.Action
@@ -42,7 +43,7 @@ def record(
         credential_label=credential.label if credential else "",
         space=credential.space if credential else "",
         detail=detail[:200],
-        remote_addr=request.META.get("REMOTE_ADDR") or None,
+        remote_addr=client_address(request),
         user_agent=request.headers.get("User-Agent", "")[:200],
     )
 
