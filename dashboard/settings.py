@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "recordings_app.middleware.keep_sessions_alive",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -229,11 +230,10 @@ LOGGING = {
     },
 }
 
-# A session ends after this many minutes without a request (each request saves the
-# session, which moves the expiry on), and when the browser closes it has no effect:
-# the cookie has a max-age, so the idle limit is what counts.
+# A session ends after this many minutes without a request (keep_sessions_alive moves
+# the expiry on as requests come, without a write on every one), and closing the
+# browser has no effect: the cookie has a max-age, so the idle limit is what counts.
 SESSION_COOKIE_AGE = 60 * envint("SESSION_IDLE_MINUTES", "30")
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads nothing from it: the token is in hx-headers
 X_FRAME_OPTIONS = "DENY"

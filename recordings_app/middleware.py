@@ -1,3 +1,4 @@
+import time
 import zoneinfo
 
 from django.conf import settings
@@ -89,6 +90,24 @@ def refuse_oversized_query(get_response):
             refused = render(request, "errors/problem.html", {"problem": problem}, status=405)
             refused["Allow"] = response["Allow"]
             return refused
+        return response
+
+    return middleware
+
+
+def keep_sessions_alive(get_response):
+    """Sessions end after SESSION_COOKIE_AGE without a request. Saving the session on
+    every request would move the expiry on, but costs a write to the session store on
+    every page and every audio Range request; moving it on at most every thirtieth of
+    the idle limit (a minute, for 30 minutes) costs one write a minute at most."""
+
+    def middleware(request):
+        response = get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty():
+            now = int(time.time())
+            if now - session.get("_kept_alive", 0) >= settings.SESSION_COOKIE_AGE // 30:
+                session["_kept_alive"] = now  # marks it modified: saved, cookie renewed
         return response
 
     return middleware

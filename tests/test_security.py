@@ -58,7 +58,7 @@ def test_production_settings_harden_cookies_and_transport():
         "print(json.dumps({k: getattr(s, k) for k in ("
         "'SESSION_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY', 'CSRF_COOKIE_SECURE', "
         "'SECURE_HSTS_SECONDS', 'SECURE_SSL_REDIRECT', 'SECURE_CONTENT_TYPE_NOSNIFF', "
-        "'SECURE_REFERRER_POLICY', 'SESSION_SAVE_EVERY_REQUEST', 'SESSION_COOKIE_AGE')}))"
+        "'SECURE_REFERRER_POLICY', 'SESSION_COOKIE_AGE')}))"
     )
     result = subprocess.run(  # noqa: S603 (a fixed script of our own)
         [sys.executable, "-c", script],
@@ -77,7 +77,6 @@ def test_production_settings_harden_cookies_and_transport():
         "SECURE_SSL_REDIRECT": True,
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
         "SECURE_REFERRER_POLICY": "same-origin",
-        "SESSION_SAVE_EVERY_REQUEST": True,
         "SESSION_COOKIE_AGE": 1800,
     }
 
@@ -137,6 +136,18 @@ def test_each_request_moves_the_idle_expiry_on_and_an_idle_session_ends(client, 
     time.sleep(3.5)
     response = client.get("/credentials/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_requests_close_together_do_not_each_write_the_session(client, alice, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    client.post("/accounts/login/", {"username": "alice", "password": "alice-password"})
+    client.get("/credentials/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/credentials/")
+    assert not [q for q in queries.captured_queries if "UPDATE" in q["sql"].upper()]
 
 
 # ---------------------------------------------------------------- log-in throttling
