@@ -327,7 +327,7 @@ TARGETS = [
     ("index sync: peak RSS", "index", "peak_rss_mb", "< 150 MB", lambda v: v < 150),
     ("index sync: time / upstream wait", "index", "sync_to_wait_ratio", "<= 2", lambda v: v <= 2),
     (
-        "/costs/ 30 days of 100k: median",
+        "/costs/ 30 days: median",
         "index",
         "costs_30d_wall_ms",
         "< 200 ms",
