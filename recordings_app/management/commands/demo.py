@@ -2,6 +2,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         # whitenoise then serves static files straight from the source folders.
         settings.DEBUG = False
         settings.WHITENOISE_USE_FINDERS = True
+        # ...and so has no collected STATIC_ROOT to warn a newcomer about.
+        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
         user = create_demo_user()
         # SIGTERM leaves through the same clean path as Ctrl-C, stopping the worker too.
         signal.signal(signal.SIGTERM, _interrupt)
