@@ -113,21 +113,8 @@ def recordings_csv(request: HttpRequest):
 
 
 def recording_rows(rows):
-    fields = [
-        "recording_id",
-        "created_at",
-        "duration_seconds",
-        "price",
-        "price_unit",
-        "status",
-        "error_code",
-        "track",
-        "source",
-        "stereo",
-        "byte_size",
-        "leg_id",
-        "conference_id",
-    ]
+    # The CSV's columns are the index's fields, but for the id's column name.
+    fields = ["recording_id", *CSV_COLUMNS[1:]]
     for values in rows.values_list(*fields).iterator(chunk_size=2000):
         row = list(values)
         row[1] = row[1].isoformat().replace("+00:00", "Z")
