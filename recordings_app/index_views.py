@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from recordings_app import index, paging, search
 from recordings_app.access import active_credential
 from recordings_app.cache import content_key
+from recordings_app.fragments import wants_fragment
 from recordings_app.models import IndexSync
 from recordings_app.templatetags.recordings import plain_decimal
 
@@ -95,10 +96,7 @@ def filtered_recordings(request: HttpRequest, credential, filters: search.Record
         page.paginator.num_pages,
         context["csv_url"],
     )
-    template = "recordings/list.html"
-    # A boosted form or link (the search form, the nav) wants the whole page.
-    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
-        template += "#table"
+    template = "recordings/list.html#table" if wants_fragment(request) else "recordings/list.html"
     return render(request, template, context)
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from recordings_app.errors import Explanation, NoActiveCredential, Problem, explain
+from recordings_app.fragments import wants_fragment
 from recordings_app.models import Profile
 from recordings_app.signalwire import SignalWireError
 
@@ -55,10 +56,9 @@ class UpstreamErrorMiddleware:
             explanation = exception.explanation
         else:
             return None
-        template = "errors/problem.html"
-        htmx = getattr(request, "htmx", False)
-        if htmx and not htmx.boosted and not htmx.history_restore_request:
-            template += "#message"
+        template = (
+            "errors/problem.html#message" if wants_fragment(request) else "errors/problem.html"
+        )
         response = render(request, template, {"problem": explanation}, status=explanation.status)
         if explanation.retry_after:
             response["Retry-After"] = str(explanation.retry_after)

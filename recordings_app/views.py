@@ -29,6 +29,7 @@ from recordings_app.access import active_credential, checked_recording_id
 from recordings_app.cache import content_key
 from recordings_app.errors import explain
 from recordings_app.forms import CredentialForm, ProfileForm
+from recordings_app.fragments import wants_fragment
 from recordings_app.models import Credential, Profile
 from recordings_app.search import RecordingFilters
 from recordings_app.signalwire import (
@@ -68,10 +69,7 @@ def recordings_list(request: HttpRequest):
         "table_key": content_key(credential.pk, size, timezone.get_current_timezone_name(), page),
         "filters": filters,
     }
-    template = "recordings/list.html"
-    # A boosted link (the nav) and a history restore want the whole page.
-    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
-        template += "#table"
+    template = "recordings/list.html#table" if wants_fragment(request) else "recordings/list.html"
     return render(request, template, context)
 
 
