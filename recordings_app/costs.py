@@ -82,6 +82,13 @@ class Period:
         end = datetime.combine(self.last + timedelta(days=1), time.min, zone)
         return start, end
 
+    def recordings(self, credential, zone):
+        """The credential's indexed recordings created within the period, in `zone`."""
+        start, end = self.bounds(zone)
+        return index.indexed_recordings(credential).filter(
+            created_at__gte=start, created_at__lt=end
+        )
+
     def each_day(self):
         for offset in range(self.days):
             yield self.first + timedelta(days=offset)
@@ -204,9 +211,7 @@ def _grouped(rows, *names):
 
 def report(credential, period: Period, zone) -> dict:
     """Everything on the page, in four grouped queries over the period's recordings."""
-    start, end = period.bounds(zone)
-    all_rows = index.indexed_recordings(credential)
-    rows = all_rows.filter(created_at__gte=start, created_at__lt=end)
+    rows = period.recordings(credential, zone)
 
     # 1. Totals, breakdowns and failed-but-charged from one grouping.
     charged = Case(When(price__gt=0, then=Value(True)), default=Value(False))
@@ -231,10 +236,8 @@ def report(credential, period: Period, zone) -> dict:
             failed_charged.add(*figures)
 
     # 2. The previous period, for the change.
-    prev_start, prev_end = period.previous().bounds(zone)
     previous = Figures()
-    prev_rows = all_rows.filter(created_at__gte=prev_start, created_at__lt=prev_end)
-    for group in _grouped(prev_rows, "price_unit"):
+    for group in _grouped(period.previous().recordings(credential, zone), "price_unit"):
         previous.add(group["price_unit"], group["n"], group["seconds"], group["price"])
 
     # 3. Per day and currency.
@@ -419,9 +422,7 @@ def daily_csv(request):
     credential = active_credential(request)
     period = _period(request)
     zone = timezone.get_current_timezone()
-    start, end = period.bounds(zone)
-    rows = index.indexed_recordings(credential).filter(created_at__gte=start, created_at__lt=end)
-    days = daily(rows, period, zone)
+    days = daily(period.recordings(credential, zone), period, zone)
     lines = sorted(
         (
             day["day"].isoformat(),
@@ -444,11 +445,8 @@ def recordings_csv(request):
     """The period's recordings, one row each, streamed."""
     credential = active_credential(request)
     period = _period(request)
-    start, end = period.bounds(timezone.get_current_timezone())
-    rows = (
-        index.indexed_recordings(credential)
-        .filter(created_at__gte=start, created_at__lt=end)
-        .order_by("created_at", "recording_id")
+    rows = period.recordings(credential, timezone.get_current_timezone()).order_by(
+        "created_at", "recording_id"
     )
     name = f"recordings-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     return csv_response(name, CSV_COLUMNS, recording_rows(rows))
