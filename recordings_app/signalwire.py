@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
@@ -252,10 +252,11 @@ class RecordingPage:
     next_cursor: str | None
     prev_cursor: str | None
     first_cursor: str | None
-    totals: PageTotals = field(init=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "totals", PageTotals.of(self.recordings))
+    @property
+    def totals(self) -> PageTotals:
+        # Derived when a page shows it: the index sync reads 1,000-row pages and never does.
+        return PageTotals.of(self.recordings)
 
 
 @dataclass(frozen=True)
