@@ -211,9 +211,9 @@ class Recording:
             return value
 
         legs = [key for key in SOURCES if isinstance(raw.get(key), str)]
-        conference_id = take("relay_conference_id", _uuid, required=False)
+        conference_id = take("relay_conference_id", canonical_uuid, required=False)
         if len(legs) == 1:
-            source, leg_id = SOURCES[legs[0]], _uuid(raw[legs[0]])
+            source, leg_id = SOURCES[legs[0]], canonical_uuid(raw[legs[0]])
             if leg_id is None:
                 problems.append(legs[0])
         elif not legs and conference_id:
@@ -223,8 +223,8 @@ class Recording:
             problems.append("source")
 
         return cls(
-            id=take("id", _uuid),
-            project_id=take("project_id", _uuid),
+            id=take("id", canonical_uuid),
+            project_id=take("project_id", canonical_uuid),
             created_at=take("created_at", _datetime),
             updated_at=take("updated_at", _datetime),
             duration_seconds=take("duration_in_seconds", _count),
@@ -283,7 +283,8 @@ class PageTotals:
 # ------------------------------------------------------------------- field parsers
 
 
-def _uuid(value) -> str | None:
+def canonical_uuid(value) -> str | None:
+    """The UUID in its one canonical form (lower case, dashed), or None if it is none."""
     if not isinstance(value, str):
         return None
     if _CANONICAL_UUID.fullmatch(value):
@@ -357,7 +358,7 @@ def space_base_url(space: str) -> str:
 
 
 def is_uuid(value: str) -> bool:
-    return _uuid(value) is not None
+    return canonical_uuid(value) is not None
 
 
 # ------------------------------------------------------------------ the transport
@@ -639,9 +640,10 @@ class SignalWireClient:
         _raise_for_status(response, not_found=RecordingNotFound())
 
     def _recording_url(self, recording_id: str) -> str:
-        if not is_uuid(recording_id):
+        canonical = canonical_uuid(recording_id)
+        if canonical is None:
             raise RecordingNotFound()
-        return f"{self.base_url}{LIST_PATH}/{uuid.UUID(recording_id)}"
+        return f"{self.base_url}{LIST_PATH}/{canonical}"
 
     def open_media(self, recording: Recording, range_header: str | None = None) -> MediaStream:
         """GET the recording's media file, streaming, passing `Range` through.

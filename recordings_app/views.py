@@ -36,7 +36,7 @@ from recordings_app.signalwire import (
     RecordingNotFound,
     SignalWireError,
     UpstreamTimeout,
-    is_uuid,
+    canonical_uuid,
 )
 
 # ------------------------------------------------------------------------ recordings
@@ -76,11 +76,11 @@ def recordings_list(request: HttpRequest):
 @require_GET
 @login_required
 def jump_to_recording(request: HttpRequest):
-    recording_id = request.GET.get("id", "").strip()
-    if not is_uuid(recording_id):
+    recording_id = canonical_uuid(request.GET.get("id", "").strip())
+    if recording_id is None:
         messages.error(request, "That is not a recording ID. Paste the whole ID.")
         return redirect("recordings_list")
-    return redirect("recording_detail", recording_id=recording_id.lower())
+    return redirect("recording_detail", recording_id=recording_id)
 
 
 @require_GET
