@@ -10,7 +10,6 @@ from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -131,22 +130,7 @@ def recording_peaks(request: HttpRequest, recording_id: str):
     """The waveform's peaks per channel as JSON, computed from the streamed WAV once and
     cached. `{"peaks": null, "reason": ...}` where there is no waveform to draw (mp3)."""
     recording_id = checked_recording_id(recording_id)
-    credential = active_credential(request)
-    key = f"peaks:{credential.pk}:{credential.project_id}:{recording_id}"
-    answer = cache.get(key)
-    if answer is None:
-        client = credential.client(cached=True)
-        media = client.open_media(client.get_recording(recording_id))
-        try:
-            # Anything else is sniffed: wav_peaks refuses what is not 16-bit PCM WAV.
-            if "mpeg" in media.headers.get("Content-Type", ""):
-                raise waveform.NoWaveform("Waveforms are drawn for WAV recordings only.")
-            answer = waveform.wav_peaks(media).as_json()
-        except waveform.NoWaveform as reason:
-            answer = {"peaks": None, "reason": str(reason)}
-        finally:
-            media.close()
-        cache.set(key, answer, timeout=24 * 3600)
+    answer = waveform.recording_peaks(active_credential(request), recording_id)
     response = JsonResponse(answer)
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -14,6 +14,8 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.cache import cache
+
 BUCKETS = 1000  # peaks per channel: about one per pixel of a wide waveform
 MAX_BYTES = 256 * 1024 * 1024  # about 2 h 20 min of 8 kHz stereo; longer files get no waveform
 MAX_HEADER = 64 * 1024  # fmt and other chunks before `data` must fit in this
@@ -126,3 +128,24 @@ def _parse_header(head: bytearray):
             return (*fmt, body, size)
         offset = body + size + (size & 1)
     return None
+
+
+def recording_peaks(credential, recording_id: str) -> dict:
+    """The recording's peaks as JSON-ready data, computed from its streamed WAV once and
+    cached for a day; `{"peaks": None, "reason": ...}` where there is none to draw."""
+    key = f"peaks:{credential.pk}:{credential.project_id}:{recording_id}"
+    answer = cache.get(key)
+    if answer is None:
+        client = credential.client(cached=True)
+        media = client.open_media(client.get_recording(recording_id))
+        try:
+            # Anything else is sniffed: wav_peaks refuses what is not 16-bit PCM WAV.
+            if "mpeg" in media.headers.get("Content-Type", ""):
+                raise NoWaveform("Waveforms are drawn for WAV recordings only.")
+            answer = wav_peaks(media).as_json()
+        except NoWaveform as reason:
+            answer = {"peaks": None, "reason": str(reason)}
+        finally:
+            media.close()
+        cache.set(key, answer, timeout=24 * 3600)
+    return answer
