@@ -16,6 +16,9 @@ class Explanation:
     title: str
     message: str
     retry_after: int | None = None
+    # The stored credentials (or the space name in them) are the likely cause: the
+    # page then points to where they are changed.
+    about_credentials: bool = False
 
 
 class Problem(Exception):
@@ -38,6 +41,7 @@ def explain(error: sw.SignalWireError) -> Explanation:
                 "SignalWire rejected the credentials",
                 "SignalWire answered 401: the project ID or API token is wrong or has "
                 "been revoked. Check them on your space's API page and update them here.",
+                about_credentials=True,
             )
         case sw.ScopeMissing():
             return Explanation(
@@ -45,12 +49,14 @@ def explain(error: sw.SignalWireError) -> Explanation:
                 "The API token lacks the Voice scope",
                 "SignalWire answered 403: this API token may not read recordings. "
                 "Give it the Voice scope in your space's API settings.",
+                about_credentials=True,
             )
         case sw.SpaceNotFound(host=host):
             return Explanation(
                 502,
                 "No such SignalWire space",
                 f"No SignalWire space answers at {host}. Check the space name.",
+                about_credentials=True,
             )
         case sw.RecordingNotFound():
             return Explanation(
@@ -63,7 +69,7 @@ def explain(error: sw.SignalWireError) -> Explanation:
                 502, "SignalWire refused the request", "SignalWire said: " + " ".join(details)
             )
         case sw.RateLimited(retry_after=seconds):
-            wait = f"in {seconds} seconds" if seconds else "in a minute"
+            wait = f"in {_seconds(seconds)}" if seconds else "in a minute"
             return Explanation(
                 503,
                 "SignalWire is rate limiting this project",
@@ -81,14 +87,14 @@ def explain(error: sw.SignalWireError) -> Explanation:
             return Explanation(
                 504,
                 "SignalWire is not accepting connections",
-                f"SignalWire did not accept a connection within {seconds:g} seconds. "
+                f"SignalWire did not accept a connection within {_seconds(seconds)}. "
                 "Try again shortly.",
             )
         case sw.UpstreamTimeout(seconds=seconds):
             return Explanation(
                 504,
                 "SignalWire is slow to answer",
-                f"SignalWire did not answer within {seconds:g} seconds. Try again shortly.",
+                f"SignalWire did not answer within {_seconds(seconds)}. Try again shortly.",
             )
         case sw.UpstreamUnreachable():
             return Explanation(
@@ -122,5 +128,10 @@ def explain(error: sw.SignalWireError) -> Explanation:
                 "The dashboard will not connect there",
                 f"{host} leads to a private or local network address, which the dashboard "
                 "does not connect to with your credentials. Check the space name.",
+                about_credentials=True,
             )
     return Explanation(502, "SignalWire request failed", "The request to SignalWire failed.")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} second{'' if value == 1 else 's'}"

@@ -87,7 +87,7 @@ def test_an_unreachable_space_says_so(carol_client, carol, settings):
 def test_a_slow_space_says_so(carol_client, carol, demo_space):
     demo_space.add_fault(delay=2.0)
     response = carol_client.post("/credentials/add/", form())
-    assert "did not answer within 1 seconds" in response.content.decode()
+    assert "did not answer within 1 second." in response.content.decode()
     assert not Credential.objects.filter(user=carol).exists()
 
 

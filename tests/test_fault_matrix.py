@@ -44,7 +44,7 @@ CASES = {
     "500": ({"status": 500}, (502,) * 5, "answered with an error (500)"),
     "502": ({"status": 502, "body": "<html>bad gateway</html>"}, (502,) * 5, "error (502)"),
     "503": ({"status": 503, "body": ""}, (502,) * 5, "answered with an error (503)"),
-    "read timeout": ({"delay": 2.0}, (504,) * 5, "did not answer within 1 seconds"),
+    "read timeout": ({"delay": 2.0}, (504,) * 5, "did not answer within 1 second."),
     "not JSON": (
         {"status": 200, "body": "<html>maintenance</html>", "content_type": "text/html"},
         (502, 502, 502, 502, None),
@@ -194,7 +194,7 @@ def test_a_connect_timeout_says_signalwire_accepts_no_connections(
     started = time.monotonic()
     response = hit(alice_client, surface, recording["id"])
     assert response.status_code == 504
-    assert "did not accept a connection within 1 seconds" in text(response)
+    assert "did not accept a connection within 1 second." in text(response)
     assert time.monotonic() - started < 3
     if surface == "delete":
         assert "It was not deleted" in text(response)

@@ -73,7 +73,7 @@ def test_a_slow_upstream_is_a_504(alice_client, demo_space):
     demo_space.add_fault(delay=2.0)
     response = alice_client.get(LIST)
     assert response.status_code == 504
-    assert "did not answer within 1 seconds" in response.content.decode()
+    assert "did not answer within 1 second." in response.content.decode()
 
 
 def test_an_unreachable_upstream_is_a_503(alice_client, settings):
@@ -81,6 +81,12 @@ def test_an_unreachable_upstream_is_a_503(alice_client, settings):
     response = alice_client.get(LIST)
     assert response.status_code == 503
     assert "could not connect to SignalWire" in response.content.decode()
+
+
+def test_an_upstream_failure_does_not_blame_the_credentials(alice_client, demo_space):
+    demo_space.add_fault(status=500, body={"error": "Internal Server Error"})
+    html = alice_client.get(LIST).content.decode()
+    assert "SignalWire had a problem" in html and "Check your credentials" not in html
 
 
 def test_revoked_credentials_point_to_the_credentials_page(alice_client, alice):
