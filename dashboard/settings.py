@@ -132,7 +132,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # Django's Redis backend, answering misses while Redis is down.
-            "BACKEND": "recordings_app.cache.ForgivingRedisCache",
+            "BACKEND": "recordings_app.redis_cache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "dashboard"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -164,7 +164,7 @@ AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "recordings_app.lockout.locked_out"
+AXES_LOCKOUT_CALLABLE = "recordings_app.views.accounts.locked_out"
 # How many reverse proxies (load balancers) stand in front and append to
 # X-Forwarded-For. 0: the client is REMOTE_ADDR. Behind one load balancer, set 1, or
 # every user shares the balancer's address for throttling and the audit trail.

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from recordings_app.health import healthz
+from recordings_app.views.health import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="recordings_list"), name="home"),

@@ -4,11 +4,11 @@ What is recorded: every view of a recording's page, every play, every download, 
 delete (done or failed) and every credential change, with the user, the time, the
 remote address, the browser's user agent and the credential's label (never its token).
 
-A *play* is counted once per listening session, not per Range request: an audio request
-that starts at byte 0 (no Range, or `bytes=0-...`) by a user for a recording they have
-not played in the last PLAY_SESSION. Seeking (a Range from byte n > 0) and the browser's
-repeated requests while the same session lasts are not new plays; coming back to the
-recording after PLAY_SESSION is. A download is counted for every request that starts at
+A *view* is opening a recording's page. A *play* is a person pressing play: the player
+reports it (POST /recordings/<id>/played/), because the browser also fetches the audio
+on its own, to read its length, when a page with a player opens. It is counted once per
+listening session: a user's first press on a recording they have not played in the
+last PLAY_SESSION. A *download* is counted for every download request that starts at
 byte 0 (a resumed download, from byte n, is the same download).
 """
 
@@ -48,16 +48,8 @@ def record(
     )
 
 
-def record_audio(request: HttpRequest, recording_id: str, credential: Credential, download: bool):
-    """A play or a download, by the rule in this module's docstring."""
-    if request.method != "GET":
-        return
-    range_header = request.headers.get("Range")
-    if range_header and not _FROM_START.match(range_header):
-        return
-    if download:
-        record(request, Action.DOWNLOAD, recording_id=recording_id, credential=credential)
-        return
+def record_play(request: HttpRequest, recording_id: str, credential: Credential) -> None:
+    """A play, by the rule in this module's docstring."""
     recent = AuditEvent.objects.filter(
         user=request.user,
         recording_id=recording_id,
@@ -66,6 +58,15 @@ def record_audio(request: HttpRequest, recording_id: str, credential: Credential
     )
     if not recent.exists():
         record(request, Action.PLAY, recording_id=recording_id, credential=credential)
+
+
+def record_download(request: HttpRequest, recording_id: str, credential: Credential) -> None:
+    """A download, unless the request resumes one (a Range from byte n > 0) or only asks
+    for the headers."""
+    range_header = request.headers.get("Range")
+    if request.method != "GET" or (range_header and not _FROM_START.match(range_header)):
+        return
+    record(request, Action.DOWNLOAD, recording_id=recording_id, credential=credential)
 
 
 def listeners(recording_id: str, limit: int = 20):

@@ -1,14 +1,17 @@
 import zoneinfo
+from datetime import datetime, time
 from functools import cache
 
 from django import forms
+from django.utils import timezone
 
 from recordings_app.errors import explain
-from recordings_app.models import Credential, Profile
+from recordings_app.models import AuditEvent, Credential, Profile
 from recordings_app.signalwire import (
     SignalWireClient,
     SignalWireError,
     SpaceNotFound,
+    is_uuid,
     normalize_space,
 )
 
@@ -92,3 +95,43 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = _timezone_choices()
+
+
+class ActivityFilter(forms.Form):
+    """The Activity page's filters; `events()` is the audit trail they select."""
+
+    user = forms.CharField(label="User", required=False, max_length=150)
+    recording = forms.CharField(label="Recording ID", required=False, max_length=40)
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any")] + AuditEvent.Action.choices
+    )
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput({"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
+
+    def clean_recording(self):
+        value = self.cleaned_data["recording"].strip().lower()
+        if value and not is_uuid(value):
+            raise forms.ValidationError("A recording ID looks like 3f1c2a9e-8b7d-4e21-…")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError("“From” is after “To”.")
+        return data
+
+    def events(self):
+        events = AuditEvent.objects.all()
+        data = self.cleaned_data
+        if data["user"]:
+            events = events.filter(username=data["user"].strip())
+        if data["recording"]:
+            events = events.filter(recording_id=data["recording"])
+        if data["action"]:
+            events = events.filter(action=data["action"])
+        zone = timezone.get_current_timezone()
+        if data["since"]:
+            events = events.filter(at__gte=datetime.combine(data["since"], time.min, zone))
+        if data["until"]:
+            events = events.filter(at__lte=datetime.combine(data["until"], time.max, zone))
+        return events

@@ -42,8 +42,6 @@ from recordings_app.signalwire import Recording, SignalWireClient, SignalWireErr
 PAGE_SIZE = 1000  # SignalWire's maximum: the fewest requests
 RECHECK_DAYS = 3
 LEASE_TIMEOUT = timedelta(minutes=2)
-# A queued sync that no worker picked up within this time is queued again on request.
-QUEUE_PATIENCE = timedelta(minutes=10)
 PRICE_PLACES = Decimal("0.000001")
 UPDATED_FIELDS = [
     "created_at",
@@ -60,6 +58,7 @@ UPDATED_FIELDS = [
     "source",
     "leg_id",
     "conference_id",
+    "url",
     "last_seen",
     "vanished_at",
 ]
@@ -79,27 +78,6 @@ def sync_state(credential: Credential) -> IndexSync:
     return state
 
 
-def request_sync(credential: Credential, full: bool = False) -> IndexSync:
-    """Queue a sync on the task queue unless one is already queued or running."""
-    from recordings_app.tasks import sync_credential
-
-    state = sync_state(credential)
-    now = timezone.now()
-    if state.state == IndexSync.State.RUNNING and not _is_stale(state, now):
-        return state
-    if state.state == IndexSync.State.QUEUED and state.queued_at > now - QUEUE_PATIENCE:
-        return state
-    # Only the request that flips the state enqueues: two app servers asking at once
-    # queue one task.
-    flipped = IndexSync.objects.filter(
-        pk=state.pk, state=state.state, queued_at=state.queued_at
-    ).update(state=IndexSync.State.QUEUED, queued_at=now)
-    if flipped:
-        sync_credential.enqueue(credential.pk, full)
-    state.refresh_from_db()
-    return state
-
-
 def forget_recording(credential: Credential, recording_id: str) -> None:
     """The dashboard deleted it upstream: drop it from the index now, not at the next sync."""
     IndexedRecording.objects.filter(credential=credential, recording_id=recording_id).delete()
@@ -110,6 +88,25 @@ class Progress:
     pages_read: int
     recordings_seen: int
     seconds_left: float | None
+
+
+def is_busy(state: IndexSync) -> bool:
+    return state.state in (IndexSync.State.QUEUED, IndexSync.State.RUNNING)
+
+
+def sync_status(credential: Credential, reload=None) -> dict:
+    """What recordings/_index_status.html shows: "indexed as of", a refresh button, or
+    the progress of a running sync. `reload`: the page shows indexed data, so a finished
+    sync reloads it."""
+    state = sync_state(credential)
+    progress_now = progress(state)
+    return {
+        "sync": state,
+        "busy": is_busy(state),
+        "progress": progress_now,
+        "time_left": describe_seconds(progress_now.seconds_left),
+        "reload": "1" if reload else "",
+    }
 
 
 def progress(state: IndexSync, now: datetime | None = None) -> Progress:
@@ -139,7 +136,7 @@ def run_sync(
     if token is None:
         return None
     state = IndexSync.objects.get(credential=credential)
-    client = client or credential.client()
+    client = client or credential.fresh_client()
     # One page is fetched ahead while the current one is stored, so waiting on upstream
     # and writing to the database overlap. Only this function's own thread pool of one
     # (never a view's thread); the fetcher touches no database, and the cursor is still
@@ -181,7 +178,8 @@ def _is_last(state: IndexSync, page) -> bool:
     return state.horizon is not None and bool(times) and min(times) < state.horizon
 
 
-def _is_stale(state: IndexSync, now: datetime) -> bool:
+def is_stale(state: IndexSync, now: datetime) -> bool:
+    """The runner holding the pass showed no sign of life for LEASE_TIMEOUT."""
     return state.heartbeat is None or state.heartbeat < now - LEASE_TIMEOUT
 
 
@@ -293,6 +291,7 @@ def _upsert(credential: Credential, recordings: list[Recording], now: datetime) 
                 rec.source,
                 rec.leg_id or "",
                 rec.conference_id or "",
+                rec.url or "",
                 seen,
                 None,  # vanished_at: seen again, so not vanished
             )

@@ -1,11 +1,14 @@
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from recordings_app import crypto
+from recordings_app.credential_cache import CachedClient
+from recordings_app.signalwire import Recording as UpstreamRecording
 from recordings_app.signalwire import SignalWireClient
-from recordings_app.upstream_cache import CachedClient
 
 
 class Credential(models.Model):
@@ -43,15 +46,25 @@ class Credential(models.Model):
         self.encrypted_token = crypto.encrypt(api_token)
         self.token_hint = api_token[-4:]
 
-    def client(self, cached: bool = False) -> SignalWireClient | CachedClient:
-        """A client for this space. Pages pass `cached=True` to reuse recent answers
-        (see upstream_cache); background work such as a sync reads fresh."""
-        token = crypto.decrypt(self.encrypted_token)
-        client = SignalWireClient(self.space, str(self.project_id), token)
-        if not cached:
-            return client
+    @property
+    def cache_scope(self) -> str:
+        """The one prefix of everything cached about this credential (SignalWire's
+        answers, waveform peaks, rendered tables) and the salt of its page links: a
+        digest of its row, space, project and encrypted token, never the token itself.
+        Editing any of them starts afresh."""
         identity = f"{self.pk}:{self.space}:{self.project_id}:{self.encrypted_token}"
-        return CachedClient(client, identity)
+        return "cred:" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+    def client(self) -> CachedClient:
+        """A client for this space that reuses recent answers (see credential_cache):
+        what pages use."""
+        return CachedClient(self.fresh_client(), self)
+
+    def fresh_client(self) -> SignalWireClient:
+        """A client that always asks SignalWire: for background work such as a sync, and
+        for anything that must not see a cached answer."""
+        token = crypto.decrypt(self.encrypted_token)
+        return SignalWireClient(self.space, str(self.project_id), token)
 
 
 class Profile(models.Model):
@@ -94,7 +107,7 @@ class Recording(models.Model):
 class IndexedRecording(models.Model):
     """One recording's metadata as the last sync saw it, for one credential set."""
 
-    # Not `id`: the live table's markup reads `recording.id` as the recording's own id.
+    # Not `id`: `recording_id` is the only id a reader of this table meets.
     key = models.BigAutoField(primary_key=True)
     # No index of its own: the unique (credential, recording_id) one starts with it.
     credential = models.ForeignKey(
@@ -120,6 +133,8 @@ class IndexedRecording(models.Model):
     source = models.CharField(max_length=16)
     leg_id = models.CharField(max_length=36, blank=True)
     conference_id = models.CharField(max_length=36, blank=True)
+    # The media file's URL as SignalWire gave it: whether a row has audio to play.
+    url = models.TextField(blank=True)
     last_seen = models.DateTimeField()
     # Set by a sync pass that covered this recording's time and did not see it.
     vanished_at = models.DateTimeField(null=True)
@@ -154,24 +169,26 @@ class IndexedRecording(models.Model):
     def __str__(self) -> str:
         return self.recording_id
 
-    # The live table's row markup reads these names from signalwire.Recording.
-    @property
-    def id(self) -> str:
-        return self.recording_id
-
-    @property
-    def has_audio(self) -> bool:
-        """As Recording.has_audio, for the play button on a filtered list. The index keeps
-        no media URL; a recording without one is told apart when it is played."""
-        return self.status not in ("failed", "absent", "deleted") and self.duration_seconds != 0
-
-    @property
-    def source_label(self) -> str:
-        from recordings_app.signalwire import SOURCE_LABELS
-
-        return SOURCE_LABELS.get(self.source, "Unknown")
-
-    problems = ()
+    def as_recording(self) -> UpstreamRecording:
+        """This row as the client's own `Recording`, so a table shows indexed and live
+        recordings with the same markup."""
+        return UpstreamRecording(
+            id=self.recording_id,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            duration_seconds=self.duration_seconds,
+            price=self.price,
+            price_unit=self.price_unit or None,
+            status=self.status or None,
+            error_code=self.error_code or None,
+            url=self.url or None,
+            stereo=self.stereo,
+            track=self.track or None,
+            byte_size=self.byte_size,
+            source=self.source,
+            leg_id=self.leg_id or None,
+            conference_id=self.conference_id or None,
+        )
 
 
 class IndexSync(models.Model):

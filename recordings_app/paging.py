@@ -3,7 +3,8 @@
 The list URL carries a signed token wrapping the query string of upstream's own
 `links.next`/`links.prev`. The server only ever fetches the list endpoint of the
 user's space with that query: a page URL cannot make it fetch anything else, and a
-token minted for one credential does not work with another.
+token minted for one credential does not work with another (the salt is the
+credential's scope, so a link also stops working when the credential is edited).
 """
 
 from django.core import signing
@@ -47,4 +48,4 @@ def page_size(value: str | None) -> int:
 
 
 def _salt(credential) -> str:
-    return f"recordings-cursor:{credential.pk}"
+    return f"recordings-cursor:{credential.cache_scope}"

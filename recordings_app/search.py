@@ -2,12 +2,11 @@
 
 The filters live in the URL (GET), validated by `RecordingFilters`; a value that does
 not parse is a 400 with the reason, never a 500. Without any filter or sort in the URL
-the list stays the live upstream view (views.recordings_list); with one, this module
-answers from the credential's own index, with the same table markup.
+the list stays the live upstream view; with one, the list is answered from the
+credential's own index (see listing.py), with the same table markup.
 
-Decisions where the issue is silent:
-- `from`/`to` are date-times in the user's time zone (the `tz` cookie); `to` includes
-  the whole minute it names (to=14:00 finds 14:00:59).
+- `from`/`to` are date-times in the user's time zone (the profile's, else the
+  browser's); `to` includes the whole minute it names (to=14:00 finds 14:00:59).
 - The search box matches a recording id, leg id or conference id: a whole id exactly,
   a shorter piece as a prefix (ids are lower-case UUIDs).
 - Sorting by price orders the numbers whatever their currency; totals never add
@@ -18,9 +17,7 @@ Decisions where the issue is silent:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
@@ -29,7 +26,7 @@ from django.db.models import Count, F, Q, Sum
 
 from recordings_app import index
 from recordings_app.errors import Problem
-from recordings_app.signalwire import SOURCE_LABELS
+from recordings_app.signalwire import SOURCE_LABELS, PageTotals
 
 STATUSES = ("completed", "in-progress", "failed", "absent", "deleted")
 TRACKS = ("inbound", "outbound", "both")
@@ -178,16 +175,7 @@ def filtered(credential, data: dict):
     return rows.order_by(*SORTS[data.get("sort") or "-created"])
 
 
-@dataclass(frozen=True)
-class Totals:
-    """What the table's totals line reads: count, seconds, and a sum per currency."""
-
-    count: int
-    seconds: int
-    price_by_currency: dict[str, Decimal]
-
-
-def totals(rows) -> Totals:
+def totals(rows) -> PageTotals:
     """One grouped query: count, seconds and price per currency (never added up)."""
     groups = (
         rows.order_by()
@@ -202,7 +190,7 @@ def totals(rows) -> Totals:
         seconds += group["seconds"] or 0
         if group["price_unit"] and group["price"] is not None:
             prices[group["price_unit"]] = index.exact(group["price"])
-    return Totals(count, seconds, prices)
+    return PageTotals(count, seconds, prices)
 
 
 def page_of(rows, size: int, number: str | None):

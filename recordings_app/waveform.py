@@ -14,7 +14,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from recordings_app import credential_cache
 
 BUCKETS = 1000  # peaks per channel: about one per pixel of a wide waveform
 MAX_BYTES = 256 * 1024 * 1024  # about 2 h 20 min of 8 kHz stereo; longer files get no waveform
@@ -130,22 +130,26 @@ def _parse_header(head: bytearray):
     return None
 
 
-def recording_peaks(credential, recording_id: str) -> dict:
+def peaks_for(credential, recording_id: str) -> dict:
     """The recording's peaks as JSON-ready data, computed from its streamed WAV once and
-    cached for a day; `{"peaks": None, "reason": ...}` where there is none to draw."""
-    key = f"peaks:{credential.pk}:{credential.project_id}:{recording_id}"
-    answer = cache.get(key)
-    if answer is None:
-        client = credential.client(cached=True)
-        media = client.open_media(client.get_recording(recording_id))
-        try:
-            # Anything else is sniffed: wav_peaks refuses what is not 16-bit PCM WAV.
-            if "mpeg" in media.headers.get("Content-Type", ""):
-                raise NoWaveform("Waveforms are drawn for WAV recordings only.")
-            answer = wav_peaks(media).as_json()
-        except NoWaveform as reason:
-            answer = {"peaks": None, "reason": str(reason)}
-        finally:
-            media.close()
-        cache.set(key, answer, timeout=24 * 3600)
-    return answer
+    cached for a day under the credential's scope (a delete forgets them);
+    `{"peaks": None, "reason": ...}` where there is none to draw."""
+    return credential_cache.remember(
+        credential,
+        ("peaks", recording_id),
+        lambda: _compute_peaks(credential.client(), recording_id),
+        credential_cache.PEAKS_SECONDS,
+    )
+
+
+def _compute_peaks(client, recording_id: str) -> dict:
+    media = client.open_media(client.get_recording(recording_id))
+    try:
+        # Anything else is sniffed: wav_peaks refuses what is not 16-bit PCM WAV.
+        if "mpeg" in media.headers.get("Content-Type", ""):
+            raise NoWaveform("Waveforms are drawn for WAV recordings only.")
+        return wav_peaks(media).as_json()
+    except NoWaveform as reason:
+        return {"peaks": None, "reason": str(reason)}
+    finally:
+        media.close()

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.admin.sites import site
@@ -35,6 +35,11 @@ def audio(client, recording_id, **headers):
     return response
 
 
+def played(client, recording_id):
+    """What the player sends when someone presses play."""
+    return client.post(f"/recordings/{recording_id}/played/")
+
+
 def test_viewing_a_recording_records_who_when_where_and_with_which_credentials(
     alice_client, playable
 ):
@@ -57,7 +62,7 @@ def test_viewing_a_recording_records_who_when_where_and_with_which_credentials(
 
 def test_no_audit_row_ever_holds_the_token(alice_client, alice, playable):
     alice_client.get(f"/recordings/{playable['id']}/")
-    audio(alice_client, playable["id"])
+    played(alice_client, playable["id"])
     alice_client.post(f"/recordings/{playable['id']}/delete/")
     credential = Credential.objects.get(user=alice)
     alice_client.post(f"/credentials/{credential.pk}/delete/")
@@ -72,25 +77,49 @@ def test_a_failed_page_is_not_a_view(alice_client, demo_space, playable):
     assert events() == []
 
 
-def test_a_listening_session_is_one_play_however_many_range_requests(alice_client, playable):
+def test_opening_a_page_and_fetching_its_audio_is_a_view_not_a_play(alice_client, playable):
+    # What a browser does for a page with a player: the page, then the audio's start (to
+    # read its length), then more of it; nobody pressed play.
+    alice_client.get(f"/recordings/{playable['id']}/")
     audio(alice_client, playable["id"], Range="bytes=0-")
-    audio(alice_client, playable["id"], Range="bytes=5000-")
-    audio(alice_client, playable["id"], Range="bytes=90000-")
-    audio(alice_client, playable["id"], Range="bytes=0-")  # replay within the session
     audio(alice_client, playable["id"])
+    audio(alice_client, playable["id"], Range="bytes=1000-")
+    alice_client.head(f"/recordings/{playable['id']}/audio/")
+    assert [e.action for e in events()] == [Action.VIEW]
+    page = alice_client.get(f"/recordings/{playable['id']}/")
+    assert "Nobody has played it here yet." in page.content.decode()
+
+
+def test_pressing_play_is_a_play_and_a_listening_session_is_one(alice_client, playable):
+    assert played(alice_client, playable["id"]).status_code == 204
+    played(alice_client, playable["id"])  # pause and play again within the session
+    played(alice_client, playable["id"])
     assert [e.action for e in events()] == [Action.PLAY]
+    page = alice_client.get(f"/recordings/{playable['id']}/").content.decode()
+    assert "Nobody has played it here yet." not in page
+    assert "alice, <time" in page
+
+
+def test_who_listened_shows_local_time_with_utc_on_hover(alice_client, playable):
+    alice_client.cookies["tz"] = "Europe/Berlin"
+    played(alice_client, playable["id"])
+    AuditEvent.objects.update(at=datetime(2026, 7, 1, 22, 30, tzinfo=UTC))
+    page = alice_client.get(f"/recordings/{playable['id']}/").content.decode()
+    listened = page.split("Who listened")[1]
+    assert 'title="2026-07-01 22:30:00 UTC">Jul 2, 2026 00:30</time>' in listened
+    activity = alice_client.get("/activity/?action=play").content.decode()
+    assert 'title="2026-07-01 22:30:00 UTC">Jul 2, 2026 00:30:00 CEST</time>' in activity
 
 
 def test_coming_back_after_30_minutes_is_a_new_play(alice_client, playable):
-    audio(alice_client, playable["id"])
+    played(alice_client, playable["id"])
     AuditEvent.objects.update(at=timezone.now() - timedelta(minutes=31))
-    audio(alice_client, playable["id"], Range="bytes=0-")
+    played(alice_client, playable["id"])
     assert [e.action for e in events()] == [Action.PLAY, Action.PLAY]
 
 
-def test_a_seek_alone_is_not_a_play_and_head_is_nothing(alice_client, playable):
-    audio(alice_client, playable["id"], Range="bytes=1000-")
-    alice_client.head(f"/recordings/{playable['id']}/audio/")
+def test_a_play_is_reported_by_post_only(alice_client, playable):
+    assert alice_client.get(f"/recordings/{playable['id']}/played/").status_code == 405
     assert events() == []
 
 
@@ -102,8 +131,8 @@ def test_each_user_has_their_own_listening_session(alice_client, alice, playable
     credential.save()
     other = Client()
     other.force_login(carol)
-    audio(alice_client, playable["id"])
-    audio(other, playable["id"])
+    played(alice_client, playable["id"])
+    played(other, playable["id"])
     assert [e.username for e in events(action=Action.PLAY)] == ["alice", "carol2"]
 
 
@@ -115,10 +144,11 @@ def test_every_download_is_recorded_but_not_its_resumption(alice_client, playabl
     assert [e.action for e in events()] == [Action.DOWNLOAD, Action.DOWNLOAD]
 
 
-def test_a_failed_fetch_is_not_a_play(alice_client, demo_space, playable):
+def test_a_failed_fetch_is_not_a_play_nor_a_download(alice_client, demo_space, playable):
     demo_space.add_fault(status=503, body="", path_prefix="/media/")
-    audio_response = alice_client.get(f"/recordings/{playable['id']}/audio/")
+    audio_response = alice_client.get(f"/recordings/{playable['id']}/audio/?download=1")
     assert audio_response.status_code == 502
+    assert played(alice_client, "00000000-0000-4000-8000-000000000000").status_code == 404
     assert events() == []
 
 

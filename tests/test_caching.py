@@ -75,7 +75,7 @@ def test_cache_keys_hold_no_token(alice_client):
 def test_a_broken_cache_does_not_break_the_page(alice_client, alice, settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "recordings_app.cache.ForgivingRedisCache",
+            "BACKEND": "recordings_app.redis_cache.ForgivingRedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
             "OPTIONS": {"socket_connect_timeout": 0.2},
         }
@@ -96,7 +96,7 @@ def test_healthz_reports_database_and_cache(client):
 def test_healthz_says_what_is_down(client, settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "recordings_app.cache.ForgivingRedisCache",
+            "BACKEND": "recordings_app.redis_cache.ForgivingRedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",
             "OPTIONS": {"socket_connect_timeout": 0.2},
         }

@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from index_rows import index_row
 
-from recordings_app.costs import Period, period_from
 from recordings_app.models import Credential
+from recordings_app.reports import Period, period_from
 
 pytestmark = pytest.mark.no_upstream
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -228,7 +228,36 @@ def test_periods_have_the_documented_bounds():
     last = period_from({"period": "last-month"}, today)
     assert (last.first, last.last) == (datetime(2026, 2, 1).date(), datetime(2026, 2, 28).date())
     assert last.previous() == Period(
-        "previous", datetime(2026, 1, 4).date(), datetime(2026, 1, 31).date()
+        "previous", datetime(2026, 1, 1).date(), datetime(2026, 1, 31).date()
+    )
+
+
+def test_a_calendar_month_is_compared_with_the_calendar_month_before():
+    october = period_from({"period": "last-month"}, datetime(2026, 11, 20).date())
+    assert (october.first, october.last) == (
+        datetime(2026, 10, 1).date(),
+        datetime(2026, 10, 31).date(),
+    )
+    september = october.previous()
+    assert (september.first, september.last) == (
+        datetime(2026, 9, 1).date(),
+        datetime(2026, 9, 30).date(),
+    )
+    assert october.compared_with == "the month before"
+
+
+def test_this_month_so_far_is_compared_with_the_same_days_of_last_month():
+    so_far = period_from({"period": "month"}, datetime(2026, 3, 31).date())
+    before = so_far.previous()
+    # February has 28 days: March 1-31 is compared with all of February, not 31 days.
+    assert (before.first, before.last) == (
+        datetime(2026, 2, 1).date(),
+        datetime(2026, 2, 28).date(),
+    )
+    five_days = period_from({"period": "month"}, datetime(2026, 12, 5).date()).previous()
+    assert (five_days.first, five_days.last) == (
+        datetime(2026, 11, 1).date(),
+        datetime(2026, 11, 5).date(),
     )
 
 

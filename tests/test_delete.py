@@ -47,3 +47,15 @@ def test_delete_needs_a_post_with_csrf(client, alice, demo_space):
     recording_id = demo_space.recordings(DEMO_PROJECT_ID)[0]["id"]
     assert csrf_client.post(f"/recordings/{recording_id}/delete/").status_code == 403
     assert recording_id in [r["id"] for r in demo_space.recordings(DEMO_PROJECT_ID)]
+
+
+def test_a_deleted_recording_leaves_nothing_cached_behind(alice_client, demo_space):
+    recording = demo_space.add_recording(DEMO_PROJECT_ID, duration_in_seconds=20, stereo=True)
+    peaks_url = f"/recordings/{recording['id']}/peaks/"
+    assert alice_client.get(peaks_url).json()["peaks"]  # computed and cached
+    assert alice_client.get(f"/recordings/{recording['id']}/").status_code == 200  # cached
+    alice_client.post(f"/recordings/{recording['id']}/delete/")
+
+    assert alice_client.get(peaks_url).status_code == 404
+    assert alice_client.get(f"/recordings/{recording['id']}/").status_code == 404
+    assert recording["id"] not in alice_client.get("/recordings/").content.decode()

@@ -62,7 +62,7 @@ def berlin_client(alice_client):
 
 
 def shown_ids(response) -> list[str]:
-    return [r.recording_id for r in response.context["page"].recordings]
+    return [r.id for r in response.context["table"].recordings]
 
 
 @pytest.mark.no_upstream
@@ -126,9 +126,9 @@ def test_filtered_pages_link_to_the_next_page_keeping_the_filters(berlin_client,
     for minute in range(30):
         index_row(credential, DAY + timedelta(minutes=minute), status="failed")
     first = berlin_client.get("/recordings/?status=failed&size=25")
-    assert first.context["next_url"] == "?status=failed&size=25&p=2"
+    assert first.context["table"].next_url == "?status=failed&size=25&p=2"
     second = berlin_client.get("/recordings/?status=failed&size=25&p=2")
-    assert len(second.context["page"].recordings) == 5
+    assert len(second.context["table"].recordings) == 5
     assert berlin_client.get("/recordings/?status=failed&p=9").status_code == 400
 
 
@@ -214,5 +214,5 @@ def test_an_agent_finds_yesterdays_failed_call_in_one_step(alice_client, alice, 
         "/recordings/?from=2026-03-09T13:00&to=2026-03-09T15:00&status=failed"
     )
     assert added["id"] in shown_ids(response)
-    assert {r.status for r in response.context["page"].recordings} == {"failed"}
+    assert {r.status for r in response.context["table"].recordings} == {"failed"}
     assert "Indexed as of" in response.content.decode()

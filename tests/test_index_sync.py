@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from demo_space import DEMO_PROJECT_ID, OTHER_PROJECT_ID
-from recordings_app import index
+from recordings_app import index, tasks
 from recordings_app.models import Credential, IndexedRecording, IndexSync
 
 LIST = "/api/relay/rest/recordings"
@@ -186,8 +186,8 @@ def test_asking_twice_queues_one_sync(alice):
     from django_tasks_db.models import DBTaskResult
 
     credential = credential_of(alice)
-    index.request_sync(credential)
-    index.request_sync(credential)
+    tasks.request_sync(credential)
+    tasks.request_sync(credential)
     assert DBTaskResult.objects.count() == 1
 
 

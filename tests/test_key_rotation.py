@@ -26,7 +26,7 @@ def keys(settings):
 
 
 def tokens() -> dict[str, str]:
-    return {c.label: c.client()._auth[1] for c in Credential.objects.order_by("label")}
+    return {c.label: c.fresh_client()._auth[1] for c in Credential.objects.order_by("label")}
 
 
 def test_rotation_reencrypts_every_token_with_the_new_key(keys, alice, bob, capsys):

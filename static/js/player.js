@@ -20,6 +20,12 @@
 
   function storageKey(id) { return "recording-position:" + id; }
 
+  // The CSRF token htmx sends (hx-headers on <body>), for the few requests made here.
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
+    catch (e) { return ""; }
+  }
+
   function remembered(id) {
     try { return parseFloat(localStorage.getItem(storageKey(id))) || 0; } catch (e) { return 0; }
   }
@@ -43,7 +49,8 @@
   var engine = {
     audio: null,
     bar: null,
-    current: null, // {id, src, href, title, stereo}
+    current: null, // {id, src, href, title, stereo, played}
+    reported: null, // the id whose play was reported to the server since it was loaded
     graph: null, // Web Audio: source -> splitter -> gain per channel -> merger -> out
     muted: [false, false],
     pendingSeek: null,
@@ -70,6 +77,16 @@
           remember(self.current.id, self.audio.currentTime);
         }
         self.render();
+      });
+      // A person pressed play: that is a listen for the audit trail ("Who listened").
+      // Loading the audio (the browser reads its length on its own) is not.
+      this.audio.addEventListener("play", function () {
+        var current = self.current;
+        if (!current || !current.played || self.reported === current.id) return;
+        self.reported = current.id;
+        fetch(current.played, {
+          method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() }
+        }).catch(function () { /* the audit trail misses one play; playing goes on */ });
       });
       ["play", "pause", "ratechange", "volumechange", "durationchange", "seeked"].forEach(function (name) {
         self.audio.addEventListener(name, function () { self.render(); });
@@ -106,6 +123,7 @@
       }
       if (this.current) remember(this.current.id, this.audio.currentTime);
       this.current = recording;
+      this.reported = null;
       this.muted = [false, false];
       this.pendingSeek = at !== null && at !== undefined ? at : remembered(recording.id) || null;
       this.audio.src = recording.src;
@@ -297,7 +315,8 @@
   DetailView.prototype.activate = function (at) {
     var data = this.root.dataset;
     engine.load({
-      id: this.id, src: data.src, href: data.page, title: data.title, stereo: this.stereo
+      id: this.id, src: data.src, href: data.page, title: data.title, stereo: this.stereo,
+      played: data.playedUrl
     }, at);
     if (!this.drawn) {
       this.drawn = true;
@@ -418,9 +437,16 @@
     if (engine.current && engine.current.id === data.recordingId) { engine.toggle(); return; }
     engine.load({
       id: data.recordingId, src: data.src, href: data.page, title: data.title,
-      stereo: data.stereo === "true"
+      stereo: data.stereo === "true", played: data.playedUrl
     }, null);
     engine.play();
+  });
+
+  // Deleting the recording that is in the now-playing bar stops it and closes the bar:
+  // its audio is about to be gone.
+  document.addEventListener("submit", function (event) {
+    var id = event.target.dataset && event.target.dataset.deletesRecording;
+    if (id && engine.current && engine.current.id === id) engine.close();
   });
 
   document.addEventListener("keydown", function (event) {

@@ -119,6 +119,47 @@ def test_opening_a_recording_from_the_list(stereo_recording, alice_page):
     expect(page.locator(".facts")).to_contain_text("0:10:00")
 
 
+def opens_as_a_whole_page(page, recording_id):
+    """The recording's page, and only it: one site header, one h1, the address bar true."""
+    expect(page).to_have_url(re.compile(rf"/recordings/{recording_id}/$"))
+    expect(page.get_by_role("heading", name="Recording", exact=True)).to_be_visible()
+    expect(page.locator("header.topbar")).to_have_count(1)
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.locator("#recordings-table")).to_have_count(0)
+
+
+def test_a_row_opens_the_recordings_page_not_a_page_inside_the_list(
+    stereo_recording, indexed, alice_page
+):
+    page = alice_page
+    # The live list.
+    page.locator("#recordings-table tbody tr").first.get_by_role("link").click()
+    opens_as_a_whole_page(page, stereo_recording["id"])
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/recordings/$"))
+    expect(page.locator("h1")).to_have_count(1)
+
+    # The filtered list: Back returns to it with its filters.
+    page.goto("/recordings/?track=both&stereo=yes")
+    page.locator("#recordings-table tbody tr").first.get_by_role("link").click()
+    opens_as_a_whole_page(page, stereo_recording["id"])
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/recordings/\?track=both&stereo=yes$"))
+    expect(page.get_by_label("Track")).to_have_value("both")
+    expect(page.get_by_label("Channels")).to_have_value("yes")
+    expect(page.locator("header.topbar")).to_have_count(1)
+    expect(page.locator("h1")).to_have_count(1)
+
+    # After paging with htmx (which swaps only the table), a row still opens a page.
+    page.goto("/recordings/")
+    page.get_by_role("link", name="Older ›").click()
+    page.wait_for_url(re.compile(r"page="))
+    link = page.locator("#recordings-table tbody tr").first.get_by_role("link")
+    other_id = link.evaluate("a => a.pathname.split('/')[2]")
+    link.click()
+    opens_as_a_whole_page(page, other_id)
+
+
 def test_the_profile_time_zone_wins_over_the_browsers(alice_page, demo_space, axe):
     page = alice_page
     raw = demo_space.add_recording(DEMO_PROJECT_ID, created_at="2099-01-01T10:00:00Z")

@@ -259,3 +259,46 @@ def test_playing_goes_on_while_filtering(stereo_recording, indexed, alice_page):
         "id => window.recordingsPlayer.state().id !== id", arg=stereo_recording["id"]
     )
     wait_until_playing_past(page, 0.3)
+
+
+def listeners(page) -> str:
+    return page.locator(".listeners").inner_text()
+
+
+def test_opening_a_page_is_not_listening_pressing_play_is(alice_page, stereo_recording):
+    page = alice_page
+    page.goto(f"/recordings/{stereo_recording['id']}/")
+    # The browser reads the audio's start on its own (its length) and the waveform draws.
+    page.locator(".waveform[data-drawn='true']").wait_for()
+    page.wait_for_function("window.recordingsPlayer.state().id !== null")
+    page.wait_for_timeout(500)
+    page.reload()
+    assert "Nobody has played it here yet." in listeners(page)
+
+    page.get_by_role("button", name="Play", exact=True).click()
+    wait_until_playing_past(page, 0.5)
+    page.reload()
+    expect(page.locator(".listeners li")).to_have_count(1)
+    assert listeners(page).startswith("Who listened\nalice, ")
+
+
+def test_deleting_the_recording_in_the_now_playing_bar_stops_it(stereo_recording, alice_page):
+    page = alice_page
+    page.goto("/recordings/")
+    row = page.locator(
+        f"#recordings-table tbody tr:has(a[href='/recordings/{stereo_recording['id']}/'])"
+    )
+    row.get_by_role("button", name=re.compile("^Play the recording")).click()
+    wait_until_playing_past(page, 0.5)
+    bar = page.get_by_role("region", name="Now playing")
+    expect(bar).to_be_visible()
+
+    row.get_by_role("link").click()  # its page takes the player over
+    page.get_by_role("link", name="Delete…").first.click()
+    expect(bar).to_be_visible()  # still playing while the question is asked
+    assert not state(page)["paused"]
+    page.get_by_role("button", name="Delete for good").click()
+    expect(page.get_by_text(f"Recording {stereo_recording['id']} was deleted.")).to_be_visible()
+    expect(bar).to_be_hidden()
+    assert state(page)["id"] is None and state(page)["paused"]
+    assert page.evaluate("document.getElementById('now-playing-audio').getAttribute('src')") is None

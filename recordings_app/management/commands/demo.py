@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from demo_space import DEMO_API_TOKEN, DEMO_PROJECT_ID, DemoSpace
-from recordings_app import index
+from recordings_app import tasks
 from recordings_app.models import Credential
 
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         # SIGTERM leaves through the same clean path as Ctrl-C, stopping the worker too.
         signal.signal(signal.SIGTERM, _interrupt)
         worker = start_worker(space.base_url)
-        index.request_sync(Credential.objects.get(user=user, is_active=True))
+        tasks.request_sync(Credential.objects.get(user=user, is_active=True))
         self.stdout.write(
             self.style.SUCCESS(
                 f"\n  Dashboard:  http://127.0.0.1:{port}/\n"

@@ -1,27 +1,17 @@
-"""Caching helpers: keys for rendered fragments, and a Redis backend that can go away.
-
-Redis as a cache that can go away: an outage costs speed, not pages.
+"""Redis as a cache that can go away: an outage costs speed, not pages.
 
 Every call that fails on Redis is logged and answered as a miss (or a no-op), so the
 cached SignalWire answers, the rendered fragments and the sessions fall back to doing
 the work again. /healthz still reports the outage: its write-then-read round trip fails.
 """
 
-import hashlib
 import logging
-import pickle
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
-
-
-def content_key(*parts) -> str:
-    """A digest of everything a rendered fragment shows, so the fragment can be reused
-    for exactly as long as its content is the same (`{% cache %}` in the template)."""
-    return hashlib.sha256(pickle.dumps(parts)).hexdigest()
 
 
 class ForgivingRedisCache(RedisCache):

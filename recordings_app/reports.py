@@ -1,13 +1,16 @@
-"""The spend report at /costs/, from the index; a permission of its own (view_costs).
+"""The spend report (/costs/), from the index: the period, its figures, the chart.
 
-Decisions where the issue is silent:
-- Days are the user's days (the `tz` cookie's zone). The database groups recordings
-  by 15-minute buckets of `created_epoch` (plain integer division, fast on SQLite and
-  Postgres alike) and Python folds the at most 96 buckets a day into local days, which
-  is exact for every zone whose offset is a multiple of 15 minutes (all of them today).
+- Days are the user's days (the active time zone: the profile's, else the browser's).
+  The database groups recordings by 15-minute buckets of `created_epoch` (plain integer
+  division, fast on SQLite and Postgres alike) and Python folds the at most 96 buckets
+  a day into local days, which is exact for every zone whose offset is a multiple of
+  15 minutes (all of them today).
 - Periods: today; the last 7 and 30 days including today; this month so far; last
-  month; or ?from=YYYY-MM-DD&to=YYYY-MM-DD, both days included, at most 366 days. The
-  previous period is the one of equal length (in days) just before.
+  month; or ?from=YYYY-MM-DD&to=YYYY-MM-DD, both days included, at most 366 days.
+- The previous period, for the change: a calendar month is compared with the month
+  before it (October with September), this month so far with the same days of last
+  month (December 1-5 with November 1-5), and any other period with the one of equal
+  length just before it.
 - A currency's average price per minute is its price over its recordings' minutes.
 - Currencies are never added together: every price is per currency. The top 20 is
   ordered by the number, whatever the currency.
@@ -24,20 +27,12 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Case, Count, F, Sum, Value, When
 from django.db.models.functions import Coalesce
-from django.shortcuts import render
-from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.http import require_GET
 
 from recordings_app import index
-from recordings_app.access import active_credential
 from recordings_app.errors import Problem
-from recordings_app.index_views import CSV_COLUMNS, csv_response, recording_rows
 from recordings_app.signalwire import SOURCE_LABELS
-from recordings_app.templatetags.recordings import plain_decimal
 
 PERIODS = {
     "today": "Today",
@@ -73,8 +68,23 @@ class Period:
         return f"{self.first:%b %-d, %Y} – {self.last:%b %-d, %Y}"
 
     def previous(self) -> Period:
+        """The period this one is compared with (see the module's docstring)."""
         last = self.first - timedelta(days=1)
+        if self.key == "last-month":
+            return Period("previous", last.replace(day=1), last)
+        if self.key == "month":
+            first = last.replace(day=1)
+            return Period("previous", first, first.replace(day=min(self.last.day, last.day)))
         return Period("previous", last - timedelta(days=self.days - 1), last)
+
+    @property
+    def compared_with(self) -> str:
+        """How the previous period relates to this one, in words."""
+        if self.key == "last-month":
+            return "the month before"
+        if self.key == "month":
+            return "the same days of last month"
+        return f"the {self.days} day{'' if self.days == 1 else 's'} before"
 
     def bounds(self, zone) -> tuple[datetime, datetime]:
         """[start, end) as aware datetimes: local midnight to the midnight after `last`."""
@@ -244,7 +254,10 @@ def report(credential, period: Period, zone) -> dict:
     days = daily(rows, period, zone)
 
     # 4. The most expensive.
-    top = list(rows.filter(price__isnull=False).order_by("-price", "-created_at")[:TOP])
+    top = [
+        row.as_recording()
+        for row in rows.filter(price__isnull=False).order_by("-price", "-created_at")[:TOP]
+    ]
 
     return {
         "totals": totals,
@@ -374,79 +387,3 @@ def chart(currency: str, series: list[dict], period: Period) -> dict:
         "mid_y": 8 + plot_height / 2,
         "label_y": CHART_HEIGHT - 6,
     }
-
-
-# ------------------------------------------------------------------------- the views
-
-
-def _period(request) -> Period:
-    return period_from(request.GET, timezone.localdate())
-
-
-@require_GET
-@login_required
-@permission_required("recordings_app.view_costs", raise_exception=True)
-def costs_report(request):
-    credential = active_credential(request)
-    period = _period(request)
-    zone = timezone.get_current_timezone()
-    start, end = period.bounds(zone)
-    last_minute = timezone.localtime(end - timedelta(minutes=1), zone)
-    failed_query = urlencode(
-        {
-            "status": "failed",
-            "min_price": "0.000001",
-            "from": timezone.localtime(start, zone).strftime("%Y-%m-%dT%H:%M"),
-            "to": last_minute.strftime("%Y-%m-%dT%H:%M"),
-            "sort": "-price",
-        }
-    )
-    context = {
-        "credential": credential,
-        "period": period,
-        "previous_period": period.previous(),
-        "periods": PERIODS,
-        "report": report(credential, period, zone),
-        "failed_url": reverse("recordings_list") + "?" + failed_query,
-        "daily_csv": reverse("costs_daily_csv") + "?" + period.query(),
-        "recordings_csv": reverse("costs_recordings_csv") + "?" + period.query(),
-    }
-    return render(request, "costs/report.html", context)
-
-
-@require_GET
-@login_required
-@permission_required("recordings_app.view_costs", raise_exception=True)
-def daily_csv(request):
-    """date,currency,recordings,seconds,price: one row per day and currency."""
-    credential = active_credential(request)
-    period = _period(request)
-    zone = timezone.get_current_timezone()
-    days = daily(period.recordings(credential, zone), period, zone)
-    lines = sorted(
-        (
-            day["day"].isoformat(),
-            currency,
-            day["count"],
-            day["seconds"],
-            plain_decimal(day["price"]),
-        )
-        for currency, series in days.items()
-        for day in series
-    )
-    name = f"costs-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-    return csv_response(name, ("date", "currency", "recordings", "seconds", "price"), lines)
-
-
-@require_GET
-@login_required
-@permission_required("recordings_app.view_costs", raise_exception=True)
-def recordings_csv(request):
-    """The period's recordings, one row each, streamed."""
-    credential = active_credential(request)
-    period = _period(request)
-    rows = period.recordings(credential, timezone.get_current_timezone()).order_by(
-        "created_at", "recording_id"
-    )
-    name = f"recordings-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-    return csv_response(name, CSV_COLUMNS, recording_rows(rows))

@@ -1,0 +1,118 @@
+"""CSV files: one streamed writer, one rule against spreadsheet formulas, and the rows
+of each export (recordings, the daily spend, the activity log)."""
+
+import csv
+import re
+from decimal import Decimal
+
+from django.http import StreamingHttpResponse
+
+# A spreadsheet runs a cell starting with one of these as a formula (a tab or a carriage
+# return before one as well); upstream text and user agents are data, never formulas.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+RECORDING_COLUMNS = (
+    "id",
+    "created_at",
+    "duration_seconds",
+    "price",
+    "price_unit",
+    "status",
+    "error_code",
+    "track",
+    "source",
+    "stereo",
+    "byte_size",
+    "leg_id",
+    "conference_id",
+)
+DAILY_COLUMNS = ("date", "currency", "recordings", "seconds", "price")
+ACTIVITY_COLUMNS = (
+    "at",
+    "username",
+    "action",
+    "recording_id",
+    "credential_label",
+    "space",
+    "detail",
+    "remote_addr",
+    "user_agent",
+)
+
+
+def defuse(value) -> str:
+    """A cell's text, prefixed with ' where a spreadsheet would run it as a formula. A
+    plain negative number (-0.0025) stays a number."""
+    text = "" if value is None else str(value)
+    if text[:1] in FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_response(filename: str, header, rows) -> StreamingHttpResponse:
+    """A CSV streamed line by line: no list of all rows is ever built."""
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([defuse(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def plain_decimal(amount) -> str:
+    """An exact decimal for a CSV cell: 0.0025, 12.50; no symbol, no float rounding."""
+    if amount is None:
+        return ""
+    amount = Decimal(amount)
+    if amount.normalize().as_tuple().exponent > -2:
+        return f"{amount.quantize(Decimal('0.01')):f}"
+    return f"{amount.normalize():f}"
+
+
+def recording_rows(rows):
+    """RECORDING_COLUMNS for each indexed recording, read from the database in chunks."""
+    # The columns are the index's fields, but for the id's column name.
+    fields = ["recording_id", *RECORDING_COLUMNS[1:]]
+    for values in rows.values_list(*fields).iterator(chunk_size=2000):
+        row = list(values)
+        row[1] = utc_text(row[1])
+        row[3] = plain_decimal(row[3])
+        row[9] = "" if row[9] is None else ("yes" if row[9] else "no")
+        yield row
+
+
+def daily_rows(days: dict[str, list[dict]]):
+    """DAILY_COLUMNS, sorted by day then currency, from reports.daily's series."""
+    return sorted(
+        (
+            day["day"].isoformat(),
+            currency,
+            day["count"],
+            day["seconds"],
+            plain_decimal(day["price"]),
+        )
+        for currency, series in days.items()
+        for day in series
+    )
+
+
+def activity_rows(events):
+    """ACTIVITY_COLUMNS for each audit event, read from the database in chunks."""
+    for event in events.iterator(chunk_size=1000):
+        row = [getattr(event, column) for column in ACTIVITY_COLUMNS]
+        row[0] = utc_text(event.at)
+        yield row
+
+
+def utc_text(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,92 @@
+"""The recordings table on /recordings/: one page of rows and its totals, whichever
+source fed it.
+
+Without filters or a sort in the URL the table is SignalWire's own list (live, paged by
+upstream's links); with one, it is the credential's index (search.py). Either way the
+template gets one `Table` of the client's `Recording`s and one `PageTotals`, and the
+rendered table is cached under a digest of the whole `Table`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from recordings_app import paging, search
+from recordings_app.signalwire import PageTotals, Recording
+
+
+@dataclass(frozen=True)
+class Table:
+    recordings: tuple[Recording, ...]
+    totals: PageTotals
+    page_size: int
+    next_url: str | None = None
+    prev_url: str | None = None
+    first_url: str | None = None
+    # The index's answer to filters or a sort: totals over every match, not the page.
+    filtered: bool = False
+    caption: str = "Recordings, newest first"
+    # {column: {"url": ..., "aria": "ascending" | "descending" | None}} for the headers.
+    sorting: dict = field(default_factory=dict)
+    page_number: int | None = None
+    page_count: int | None = None
+    csv_url: str | None = None
+
+
+def live(credential, query) -> Table:
+    """A page of SignalWire's own list; page links carry upstream's cursors, signed."""
+    size = paging.page_size(query.get("size"))
+    cursor = paging.unsign_cursor(credential, query.get("page"))
+    page = credential.client().list_recordings(cursor, page_size=size)
+
+    def link(cursor):
+        token = paging.sign_cursor(credential, cursor)
+        return None if token is None else "?" + urlencode({"size": size, "page": token})
+
+    return Table(
+        recordings=page.recordings,
+        totals=page.totals,
+        page_size=size,
+        next_url=link(page.next_cursor),
+        prev_url=link(page.prev_cursor),
+        first_url=f"?size={size}" if page.prev_cursor else None,
+    )
+
+
+def indexed(credential, filters: search.RecordingFilters, query) -> Table:
+    """A page of the index's recordings matching the filters, in the chosen order."""
+    data = filters.checked()
+    size = paging.page_size(query.get("size"))
+    rows = search.filtered(credential, data)
+    page = search.page_of(rows, size, query.get("p"))
+    params = filters.params()
+    if size != paging.DEFAULT_PAGE_SIZE:
+        params.append(("size", str(size)))
+    sort = data.get("sort") or "-created"
+    sorting = {}
+    for column in ("created", "duration", "price"):
+        current = sort.lstrip("-") == column
+        descending = sort.startswith("-")
+        sorting[column] = {
+            "url": search.link(params, sort=column if current and descending else f"-{column}"),
+            "aria": ("descending" if descending else "ascending") if current else None,
+        }
+    return Table(
+        recordings=tuple(row.as_recording() for row in page.object_list),
+        totals=search.totals(rows),
+        page_size=size,
+        next_url=search.link(params, p=page.next_page_number()) if page.has_next() else None,
+        prev_url=(
+            search.link(params, p=page.previous_page_number()) if page.has_previous() else None
+        ),
+        first_url=search.link(params, p=1) if page.number > 2 else None,
+        filtered=True,
+        caption=f"Recordings matching the filters, {search.SORT_LABELS[sort]}",
+        sorting=sorting,
+        page_number=page.number,
+        page_count=page.paginator.num_pages,
+        csv_url=reverse("recordings_csv") + search.link(filters.params()),
+    )

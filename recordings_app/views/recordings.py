@@ -1,0 +1,204 @@
+"""/recordings/: the list, a recording's page, its audio, its waveform, deleting it, and
+the list as CSV."""
+
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
+from django.views.decorators.vary import vary_on_headers
+
+from recordings_app import audit, exports, index, listing, paging, search, waveform
+from recordings_app.access import active_credential, checked_recording_id
+from recordings_app.errors import explain
+from recordings_app.fragments import content_key, wants_fragment
+from recordings_app.signalwire import (
+    RecordingNotFound,
+    SignalWireError,
+    UpstreamTimeout,
+    canonical_uuid,
+)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request", "HX-Boosted")
+def recordings_list(request: HttpRequest):
+    credential = active_credential(request)
+    filters = search.RecordingFilters(request.GET)
+    if filters.is_active():  # filters or a sort: answered from the index
+        table = listing.indexed(credential, filters, request.GET)
+    else:
+        table = listing.live(credential, request.GET)
+    context = {
+        "credential": credential,
+        "table": table,
+        "filters": filters,
+        "filter_params": filters.params(),
+        "page_sizes": paging.PAGE_SIZES,
+        # The rendered table is cached by a digest of everything it shows.
+        "table_key": content_key(
+            credential.cache_scope, timezone.get_current_timezone_name(), table
+        ),
+    }
+    if wants_fragment(request):
+        return render(request, "recordings/list.html#table", context)
+    context.update(index.sync_status(credential, reload=table.filtered))
+    return render(request, "recordings/list.html", context)
+
+
+@require_GET
+@login_required
+def recordings_csv(request: HttpRequest):
+    """The filtered recordings as CSV, streamed from the index in chunks."""
+    credential = active_credential(request)
+    filters = search.RecordingFilters(request.GET)
+    rows = search.filtered(credential, filters.checked())
+    return exports.csv_response(
+        "recordings.csv", exports.RECORDING_COLUMNS, exports.recording_rows(rows)
+    )
+
+
+@require_GET
+@login_required
+def jump_to_recording(request: HttpRequest):
+    recording_id = canonical_uuid(request.GET.get("id", "").strip())
+    if recording_id is None:
+        messages.error(request, "That is not a recording ID. Paste the whole ID.")
+        return redirect("recordings_list")
+    return redirect("recording_detail", recording_id=recording_id)
+
+
+@require_GET
+@login_required
+def recording_detail(request: HttpRequest, recording_id: str):
+    recording_id = checked_recording_id(recording_id)
+    credential = active_credential(request)
+    recording = credential.client().get_recording(recording_id)
+    audit.record(request, audit.Action.VIEW, recording_id=recording_id, credential=credential)
+    return render(
+        request,
+        "recordings/detail.html",
+        {
+            "credential": credential,
+            "recording": recording,
+            "can_delete": request.user.has_perm("recordings_app.delete_recording"),
+            "listeners": audit.listeners(recording_id),
+        },
+    )
+
+
+@require_safe
+@login_required
+def recording_audio(request: HttpRequest, recording_id: str):
+    """The recording's audio through our own URL, in chunks, with `Range` passed on so
+    the browser can seek. `?download=1` answers as an attachment (and is audited)."""
+    recording_id = checked_recording_id(recording_id)
+    credential = active_credential(request)
+    client = credential.client()
+    recording = client.get_recording(recording_id)
+    media = client.open_media(recording, request.headers.get("Range"))
+    download = bool(request.GET.get("download"))
+    if download:
+        audit.record_download(request, recording_id, credential)
+    response = StreamingHttpResponse(media, status=media.status, headers=media.headers)
+    response["Cache-Control"] = "private, max-age=3600"
+    if download:
+        extension = _media_extension(recording.url, media.headers.get("Content-Type", ""))
+        response["Content-Disposition"] = (
+            f'attachment; filename="recording-{recording_id}.{extension}"'
+        )
+    return response
+
+
+@require_POST
+@login_required
+def recording_played(request: HttpRequest, recording_id: str):
+    """The player reports that someone pressed play: that, not fetching the audio (which
+    the browser also does to read its length), is a listen."""
+    recording_id = checked_recording_id(recording_id)
+    credential = active_credential(request)
+    credential.client().get_recording(recording_id)  # only a recording there is (cached)
+    audit.record_play(request, recording_id, credential)
+    return HttpResponse(status=204)
+
+
+@require_GET
+@login_required
+def recording_peaks(request: HttpRequest, recording_id: str):
+    """The waveform's peaks per channel as JSON, computed from the streamed audio once
+    and cached. `{"peaks": null, "reason": ...}` where there is no waveform to draw."""
+    recording_id = checked_recording_id(recording_id)
+    answer = waveform.peaks_for(active_credential(request), recording_id)
+    response = JsonResponse(answer)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _media_extension(url: str | None, content_type: str) -> str:
+    suffix = PurePosixPath(urlsplit(url or "").path).suffix.lstrip(".").lower()
+    if suffix in ("wav", "mp3"):
+        return suffix
+    return "mp3" if "mpeg" in content_type else "wav"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("recordings_app.delete_recording", raise_exception=True)
+def recording_delete(request: HttpRequest, recording_id: str):
+    recording_id = checked_recording_id(recording_id)
+    credential = active_credential(request)
+    client = credential.client()
+    if request.method == "GET":
+        recording = client.get_recording(recording_id)
+        return render(
+            request,
+            "recordings/confirm_delete.html",
+            {"recording": recording, "recording_id": recording_id},
+        )
+    try:
+        client.delete_recording(recording_id)
+    except RecordingNotFound:
+        index.forget_recording(credential, recording_id)
+        audit.record(
+            request,
+            audit.Action.DELETE_FAILED,
+            recording_id=recording_id,
+            credential=credential,
+            detail="Already deleted (SignalWire answered 404)",
+        )
+        messages.info(request, f"Recording {recording_id} was already deleted.")
+        return redirect("recordings_list")
+    except SignalWireError as error:
+        explanation = explain(error)
+        # A read timeout means the DELETE went out: it may have worked.
+        unknown = isinstance(error, UpstreamTimeout) and not error.connecting
+        audit.record(
+            request,
+            audit.Action.DELETE_FAILED,
+            recording_id=recording_id,
+            credential=credential,
+            detail=("Outcome unknown: " if unknown else "") + explanation.title,
+        )
+        response = render(
+            request,
+            "recordings/confirm_delete.html",
+            {"recording_id": recording_id, "problem": explanation, "outcome_unknown": unknown},
+            status=explanation.status,
+        )
+        if explanation.retry_after:
+            response["Retry-After"] = str(explanation.retry_after)
+        return response
+    index.forget_recording(credential, recording_id)
+    audit.record(request, audit.Action.DELETE, recording_id=recording_id, credential=credential)
+    messages.success(request, f"Recording {recording_id} was deleted.")
+    return redirect("recordings_list")
