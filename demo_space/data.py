@@ -6,10 +6,14 @@ value comes from random.Random(fixed seed) and a fixed `now`.
 
 import math
 import random
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from .audio import wav_size
+from .compressed_audio import MediaFile, media_file, mp3_size
 
 # Three projects: the demo user's, a second user's, and one whose token lacks the Voice scope.
 DEMO_PROJECT_ID = "5d3a8c1e-9b47-4f62-a0d5-7c2e91b4f8a3"
@@ -18,6 +22,10 @@ OTHER_PROJECT_ID = "a81f2c6d-3e94-4b7a-8c15-d0e6f92b4a7c"
 OTHER_API_TOKEN = "PTother7b2e9d4c1a8f3e6b0d5c2a9f7e4b1d8c3a6f0e5b2d9"  # noqa: S105 (public demo credentials)
 NO_VOICE_PROJECT_ID = "e2c47b90-1d5f-4a38-9e6b-3f8a0c1d7b52"
 NO_VOICE_API_TOKEN = "PTnovoice4e8b1f6a3d9c2e7b5a0f8d3c6e1b9a4f7d2c5e8b"  # noqa: S105 (public demo credentials)
+
+# SignalWire: media lives at https://files.signalwire.com/<space id>/<project id>/recordings/...
+DEMO_SPACE_ID = "0c7e4b1a-6f2d-4e89-b3a5-91d8c2f06e47"
+FILES_HOST = "files.signalwire.com"
 
 DEMO_SEED = 20240115
 OTHER_SEED = 777
@@ -57,7 +65,21 @@ class _Sentinel:
 
 
 MISSING = _Sentinel("MISSING")  # as an add_recording() override: remove that key
-AUTO_URL = _Sentinel("AUTO_URL")  # stored in "url": served as this server's media URL
+AUTO_SIZE = _Sentinel("AUTO_SIZE")  # stored in "byte_size": served as the media file's size
+
+
+@dataclass(frozen=True)
+class MediaUrl:
+    """Stored in "url": served as the URL of this space's media file in `format`.
+
+    `host` None follows the space's media_host; "space", "files" or "foreign" pin it.
+    """
+
+    format: str = "wav"
+    host: str | None = None
+
+
+AUTO_URL = MediaUrl()
 
 
 def default_now() -> datetime:
@@ -76,6 +98,14 @@ def as_utc(now: datetime | None) -> datetime:
 def iso(moment: datetime) -> str:
     # SignalWire: ISO 8601 UTC with a Z suffix, whole seconds, e.g. 2024-01-15T09:30:00Z.
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def canonical_id(value: str) -> str | None:
+    """A UUID in its canonical form, or None: ids are looked up however a client spells them."""
+    return str(uuid.UUID(value)) if _UUID.match(value) else None
 
 
 def new_uuid(rng: random.Random) -> str:
@@ -158,18 +188,98 @@ def _recording(rng: random.Random, project_id: str, now: datetime, conferences: 
     return rec
 
 
-def generate(project_id: str, count: int, seed: int, now: datetime) -> list[dict]:
-    """`count` recordings of one project, deterministic for (seed, now); in no particular order."""
+def generate(
+    project_id: str,
+    count: int,
+    seed: int,
+    now: datetime,
+    status_words: str = "legacy",
+    formats: str = "wav",
+) -> list[dict]:
+    """`count` recordings of one project, deterministic for (seed, now); in no particular order.
+
+    The switches re-word and re-encode the same recordings (ids, times, durations stay), each
+    with a random stream of its own.
+    """
     rng = random.Random(seed)
     conferences = [new_uuid(rng) for _ in range(max(4, count // 40))]
-    return [_recording(rng, project_id, now, conferences) for _ in range(count)]
+    recs = [_recording(rng, project_id, now, conferences) for _ in range(count)]
+    if status_words == "real":
+        _reword(recs, random.Random(f"words:{seed}"))
+    elif status_words != "legacy":
+        raise ValueError(f"status_words must be 'legacy' or 'real', not {status_words!r}")
+    if formats == "mixed":
+        _mix_formats(recs, random.Random(f"formats:{seed}"))
+    elif formats != "wav":
+        raise ValueError(f"formats must be 'wav' or 'mixed', not {formats!r}")
+    return recs
 
 
-def extra_recording(project_id: str, number: int, now: datetime, overrides: dict) -> dict:
+def _reword(recs: list[dict], rng: random.Random) -> None:
+    """SignalWire: the words real spaces report. RELAY record states are recording, paused,
+    finished, no_input and error; a REST recording is also seen as completed; and a word
+    nobody documented turns up now and then."""
+    for rec in recs:
+        status = rec["status"]
+        if status == "completed":
+            word = rng.choices(("finished", "completed", "transcoding"), (85, 14.5, 0.5))[0]
+        elif status == "in-progress":
+            word = rng.choices(("recording", "paused"), (3, 1))[0]
+        else:
+            word = {"failed": "error", "absent": "no_input"}[status]
+        rec["status"] = word
+
+
+def _mix_formats(recs: list[dict], rng: random.Random) -> None:
+    """Some recordings as MP3 (the REST Calling API's default), a few as MP4; those that hold
+    no audio stay WAV."""
+    for rec in recs:
+        media_format = rng.choices(("wav", "mp3", "mp4"), (65, 28, 7))[0]
+        if rec["duration_in_seconds"] == 0 or media_format == "wav":
+            continue
+        rec["url"] = MediaUrl(media_format)
+        if "byte_size" in rec:
+            rec["byte_size"] = media_size(media_format, rec["duration_in_seconds"], rec["stereo"])
+
+
+def media_size(media_format: str, duration: int, stereo: bool):
+    """byte_size for a new recording: MP4's is known only once its AAC clip is encoded, so
+    it is left to the server to fill in when it serves the recording."""
+    if media_format == "mp3":
+        return mp3_size(duration, stereo)
+    if media_format == "mp4":
+        return AUTO_SIZE
+    return wav_size(duration, stereo)
+
+
+def relay_format(rec: dict) -> str:
+    media = rec.get("url")
+    return media.format if isinstance(media, MediaUrl) else "wav"
+
+
+def relay_media(rec: dict) -> MediaFile:
+    """The file a RELAY recording is served as, in its own format."""
+    seed = rec["id"] if isinstance(rec.get("id"), str) else ""
+    return media_file(relay_format(rec), rec.get("duration_in_seconds"), rec.get("stereo"), seed)
+
+
+def compat_media(rec: dict, media_format: str) -> MediaFile:
+    """SignalWire: a Compatibility recording is served as WAV or, asked for .mp3, as MP3."""
+    return media_file(media_format, rec.get("duration"), rec.get("channels") == "2", rec["sid"])
+
+
+def extra_recording(
+    project_id: str,
+    number: int,
+    now: datetime,
+    overrides: dict,
+    media_format: str = "wav",
+    media_host: str | None = None,
+) -> dict:
     """A recording added by a test: plain defaults, then the overrides (MISSING removes a key).
 
-    Defaults adapt to the overrides: byte_size and price follow an overridden duration/stereo,
-    and a PSTN leg is added only if no source key was given.
+    Defaults adapt to the overrides: byte_size and price follow an overridden duration/stereo
+    and the format, and a PSTN leg is added only if no source key was given.
     """
     rng = random.Random(f"extra:{project_id}:{number}")
     duration = overrides.get("duration_in_seconds", 60)
@@ -185,13 +295,221 @@ def extra_recording(project_id: str, number: int, now: datetime, overrides: dict
         "price": price_for(duration, "USD") if sized else 0.0,
         "price_unit": "USD",
         "status": "completed",
-        "url": AUTO_URL,
+        "url": MediaUrl(media_format, media_host),
         "stereo": stereo,
-        "byte_size": wav_size(duration, stereo is True) if sized else 0,
+        "byte_size": media_size(media_format, duration, stereo is True) if sized else 0,
         "track": "both" if stereo is True else "inbound",
     }
     if not any(key in overrides for key in SOURCE_KEYS):
         rec["relay_pstn_leg_id"] = new_uuid(rng)
+    for key, value in overrides.items():
+        if value is MISSING:
+            rec.pop(key, None)
+        else:
+            rec[key] = value
+    return rec
+
+
+# ---- the Compatibility (cXML/LaML) API's recordings and calls ---------------------------------
+
+COMPAT_SHARE = 0.15  # cXML recordings per RELAY recording in a project
+API_VERSION = "2010-04-01"
+COMPAT_ROOT = f"/api/laml/{API_VERSION}/Accounts"
+COMPAT_STATUSES = ("completed", "absent", "stopped", "in-progress", "paused", "resumed", "queued")
+IN_FLIGHT = ("in-progress", "paused", "resumed", "queued")
+CALL_SOURCES = ("RecordVerb", "DialVerb", "OutBoundApi", "Trunking", "StartCallRecordingApi")
+CONFERENCE_SOURCES = ("Conference", "StartConferenceRecording")
+AREA_CODES = ("212", "310", "415", "512", "617", "720", "206", "305")
+
+
+def rfc2822(moment: datetime) -> str:
+    # SignalWire (Compatibility API): RFC 2822 in UTC, e.g. "Tue, 25 Sep 2018 23:00:00 +0000".
+    return format_datetime(moment.astimezone(UTC))
+
+
+def compat_price(duration: int, unit: str) -> str:
+    # SignalWire: a Compatibility price is a string, negative for a cost: "-0.0025".
+    rate = EUR_PER_MINUTE if unit == "EUR" else USD_PER_MINUTE
+    cost = math.ceil(duration / 60) * rate
+    return f"{-cost:.4f}" if cost else "0.0000"
+
+
+def compat_uri(project_id: str, sid: str) -> str:
+    return f"{COMPAT_ROOT}/{project_id}/Recordings/{sid}.json"
+
+
+def _compat_recording(rng, project_id, now, conferences, calls) -> dict:
+    sid = new_uuid(rng)
+    status = rng.choices(COMPAT_STATUSES, (88, 4, 2, 2, 1.5, 1.5, 1))[0]
+    source = rng.choices((*CALL_SOURCES, *CONFERENCE_SOURCES), (30, 25, 10, 5, 15, 10, 5))[0]
+    stereo = source != "Conference" and rng.random() < 0.3
+    unit = "EUR" if rng.random() < 0.05 else "USD"
+    if status in ("completed", "stopped"):
+        duration = int(min(1800, max(3, rng.lognormvariate(math.log(75), 0.9))))
+    elif status in ("in-progress", "paused", "resumed"):
+        duration = rng.randint(5, 900)
+    else:
+        duration = 0  # absent: nothing was recorded; queued: not started
+    if status in IN_FLIGHT:
+        created = now - timedelta(seconds=duration + rng.randint(2, 30))
+        start = None if status == "queued" else created
+        end = None
+        updated = created + timedelta(seconds=duration)
+    else:
+        created = _random_start(rng, now)
+        lag = timedelta(seconds=duration + rng.randint(1, 20))
+        created = min(created, now - lag)
+        start, end = created, created + timedelta(seconds=duration)
+        updated = end + timedelta(seconds=rng.randint(0, 3))
+    if status in IN_FLIGHT:
+        price = None
+    elif now - created < timedelta(days=2) and rng.random() < 0.4:
+        price = None  # not rated yet
+    elif status == "absent":
+        price = "0.0000" if rng.random() < 0.5 else None
+    else:
+        price = compat_price(duration, unit)
+    call_sid = conference_sid = None
+    if source in CONFERENCE_SOURCES:
+        conference_sid = rng.choice(conferences)
+    else:
+        call_sid = rng.choice(list(calls)) if calls and rng.random() < 0.1 else None
+        if call_sid is None:
+            call_sid = new_uuid(rng)
+            calls[call_sid] = _call(rng, project_id, call_sid, created, duration, status)
+    channels = "2" if stereo else "1"
+    return {
+        "sid": sid,
+        "account_sid": project_id,
+        "api_version": API_VERSION,
+        "call_sid": call_sid,
+        "conference_sid": conference_sid,
+        "channel": channels,
+        "channels": channels,
+        "date_created": rfc2822(created),
+        "date_updated": rfc2822(updated),
+        "start_time": None if start is None else rfc2822(start),
+        "end_time": None if end is None else rfc2822(end),
+        "duration": duration,
+        "price": price,
+        "price_unit": unit,
+        "source": source,
+        "status": status,
+        "error_code": rng.choice(ERROR_CODES)
+        if status == "absent" and rng.random() < 0.5
+        else None,
+        "uri": compat_uri(project_id, sid),
+        "subresource_uris": {
+            "transcriptions": f"{COMPAT_ROOT}/{project_id}/Recordings/{sid}/Transcriptions.json"
+        },
+        "encryption_details": None,
+        "trim": "trim-silence" if rng.random() < 0.1 else "do-not-trim",
+    }
+
+
+def _phone(rng: random.Random) -> tuple[str, str]:
+    area, exchange, line = rng.choice(AREA_CODES), rng.randint(200, 999), rng.randint(0, 9999)
+    return f"+1{area}{exchange}{line:04d}", f"({area}) {exchange}-{line:04d}"
+
+
+def _call(rng, project_id, sid, recording_created, recording_duration, status) -> dict:
+    """The call a cXML recording belongs to, as GET .../Calls/{sid}.json serves it."""
+    started = recording_created - timedelta(seconds=rng.randint(0, 20))
+    live = status in IN_FLIGHT
+    duration = recording_duration + rng.randint(1, 40)
+    direction = rng.choice(("inbound", "outbound"))
+    ours, theirs = _phone(rng), _phone(rng)
+    (from_, from_fmt), (to, to_fmt) = (theirs, ours) if direction == "inbound" else (ours, theirs)
+    ended = None if live else started + timedelta(seconds=duration)
+    rtt = rng.randint(20, 90)
+    return {
+        "sid": sid,
+        "account_sid": project_id,
+        "date_created": rfc2822(started),
+        "date_updated": rfc2822(ended or started),
+        "parent_call_sid": None,
+        "to": to,
+        "formatted_to": to_fmt,
+        "to_formatted": to_fmt,
+        "from": from_,
+        "formatted_from": from_fmt,
+        "from_formatted": from_fmt,
+        "phone_number_sid": new_uuid(rng) if direction == "inbound" else None,
+        "status": "in-progress" if live else "completed",
+        "start_time": rfc2822(started),
+        "end_time": None if ended is None else rfc2822(ended),
+        "duration": 0 if live else duration,
+        "price": None if live else -round(math.ceil(duration / 60) * 0.0085, 4),
+        "price_unit": "USD",
+        "direction": direction,
+        "answered_by": "human" if direction == "outbound" and rng.random() < 0.5 else None,
+        "api_version": API_VERSION,
+        "forwarded_from": None,
+        "caller_name": None,
+        "uri": f"{COMPAT_ROOT}/{project_id}/Calls/{sid}.json",
+        "subresource_uris": {
+            "notifications": None,
+            "recordings": f"{COMPAT_ROOT}/{project_id}/Calls/{sid}/Recordings.json",
+        },
+        "annotation": None,
+        "group_sid": None,
+        "audio_in_mos": None if live else round(rng.uniform(3.6, 4.5), 2),
+        "sip_result_code": "200",
+        "audio_rtt_avg": rtt,
+        "audio_rtt_min": rtt - rng.randint(1, 15),
+        "audio_rtt_max": rtt + rng.randint(1, 60),
+        "audio_out_jitter_min": 0,
+        "audio_out_jitter_max": rng.randint(5, 30),
+        "audio_out_jitter_avg": rng.randint(1, 5),
+        "audio_out_lost": rng.randint(0, 12),
+    }
+
+
+def generate_compat(
+    project_id: str, count: int, seed: int, now: datetime
+) -> tuple[list[dict], dict[str, dict]]:
+    """`count` cXML recordings of one project and the calls they belong to (by call sid),
+    deterministic for (seed, now) and independent of the RELAY recordings."""
+    rng = random.Random(f"compat:{seed}")
+    conferences = [new_uuid(rng) for _ in range(max(2, count // 30))]
+    calls: dict[str, dict] = {}
+    recs = [_compat_recording(rng, project_id, now, conferences, calls) for _ in range(count)]
+    return recs, calls
+
+
+def extra_compat_recording(project_id: str, number: int, now: datetime, overrides: dict) -> dict:
+    """A cXML recording added by a test (a completed 60 s call recording unless overridden);
+    MISSING removes a key."""
+    rng = random.Random(f"extra-compat:{project_id}:{number}")
+    moment = now + timedelta(seconds=number)
+    sid = new_uuid(rng)
+    duration = overrides.get("duration", 60)
+    sized = isinstance(duration, int) and not isinstance(duration, bool) and duration >= 0
+    rec = {
+        "sid": sid,
+        "account_sid": project_id,
+        "api_version": API_VERSION,
+        "call_sid": new_uuid(rng),
+        "conference_sid": None,
+        "channel": "1",
+        "channels": "1",
+        "date_created": rfc2822(moment),
+        "date_updated": rfc2822(moment),
+        "start_time": rfc2822(moment),
+        "end_time": rfc2822(moment + timedelta(seconds=duration if sized else 0)),
+        "duration": duration,
+        "price": compat_price(duration, "USD") if sized else None,
+        "price_unit": "USD",
+        "source": "RecordVerb",
+        "status": "completed",
+        "error_code": None,
+        "uri": compat_uri(project_id, sid),
+        "subresource_uris": {
+            "transcriptions": f"{COMPAT_ROOT}/{project_id}/Recordings/{sid}/Transcriptions.json"
+        },
+        "encryption_details": None,
+        "trim": "do-not-trim",
+    }
     for key, value in overrides.items():
         if value is MISSING:
             rec.pop(key, None)

@@ -1,14 +1,24 @@
-"""A local stand-in for a SignalWire space: the recordings API and the media files.
+"""A local stand-in for a SignalWire space: the recordings APIs and the media files.
 
 Why: the dashboard must be developed, tested and benchmarked without a real account. This
-server follows SignalWire's published OpenAPI description of the recordings endpoints (field
-names, types, error bodies) and adds knobs upstream lacks: faults, latency and a request log.
+server follows SignalWire's published OpenAPI descriptions of the recordings endpoints (field
+names, types, error bodies) and adds knobs upstream lacks: faults, latency and request logs.
+
+Three loopback servers make one space:
+- the space's own host: the RELAY REST API, the Compatibility (cXML/LaML) API, and RELAY media
+  at /media/<project id>/<id>.<ext>;
+- the files host, standing in for https://files.signalwire.com, where real spaces keep media:
+  /<space id>/<project id>/recordings/<id>.<ext>;
+- a "foreign" host that is not SignalWire's at all, serving the same paths, so a test can
+  prove that credentials never travel there.
+
+What real spaces do differently from what the dashboard has been built against is switched
+on by constructor arguments; their defaults keep the behaviour the dashboard knows.
 """
 
 import base64
 import binascii
 import contextlib
-import hashlib
 import hmac
 import json
 import re
@@ -16,124 +26,110 @@ import socket
 import sys
 import threading
 import time
-import uuid
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import data
-from .audio import iter_wav, wav_size
+from .compat_api import CompatibilityRoutes, compat_sort_key
+from .compressed_audio import MediaFile
+from .data import canonical_id, compat_media, relay_format, relay_media
+from .paging import page_bounds, page_tokens, read_token
 
 LIST_PATH = "/api/relay/rest/recordings"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_MEDIA = re.compile(r"^/media/([^/]+)/([^/]+)\.wav$")
+_MEDIA = re.compile(r"^/media/([^/]+)/([^/]+)\.(wav|mp3|mp4)$")
+_FILES = re.compile(r"^/([^/]+)/([^/]+)/recordings/([^/]+)\.(wav|mp3|mp4)$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-_TOKEN_KEY = b"demo-space page tokens"  # fixed, so tokens survive a restart like upstream's
-_DIRECTIONS = ("next", "prev", "prev_incl")
+_CHALLENGE = {"WWW-Authenticate": 'Basic realm="SignalWire"'}
+
+MEDIA_HOSTS = ("space", "files")
+STATUS_WORDS = ("legacy", "real")
+FORMATS = ("wav", "mixed")
+RELAY_ORDERS = ("newest", "oldest")
+HOSTS = ("space", "files", "foreign")
 
 
 # ---- recordings store -------------------------------------------------------------------------
 
 
-def _sort_key(rec: dict) -> tuple[str, str]:
-    """Listing order key (ascending; served reversed). Tolerates off-schema test recordings."""
+def _relay_sort_key(rec: dict) -> tuple[str, str]:
+    """Listing order key (ascending). Tolerates off-schema test recordings."""
     created, rec_id = rec.get("created_at"), rec.get("id")
     return (created if isinstance(created, str) else "", rec_id if isinstance(rec_id, str) else "")
 
 
-class _Project:
-    """One project's credentials and recordings, kept sorted for keyset paging."""
+class _Shelf:
+    """One family's recordings of a project, kept sorted (ascending) for keyset paging."""
 
-    def __init__(self, project_id: str, token: str, voice: bool, recordings: list[dict]):
-        self.id, self.token, self.voice = project_id, token, voice
+    def __init__(self, recordings: list[dict], sort_key, id_key: str):
+        self.sort_key, self.id_key = sort_key, id_key
         self.pristine = recordings
         self.load(recordings)
 
     def load(self, recordings: list[dict]) -> None:
-        pairs = sorted(((_sort_key(r), dict(r)) for r in recordings), key=lambda p: p[0])
-        self.keys = [key for key, _ in pairs]  # ascending
+        pairs = sorted(((self.sort_key(r), dict(r)) for r in recordings), key=lambda p: p[0])
+        self.keys = [key for key, _ in pairs]
         self.recs = [rec for _, rec in pairs]
-        self.by_id = {r["id"]: r for r in self.recs if isinstance(r.get("id"), str)}
+        self.by_id = {r[self.id_key]: r for r in self.recs if isinstance(r.get(self.id_key), str)}
 
     def add(self, rec: dict) -> None:
-        key = _sort_key(rec)
+        key = self.sort_key(rec)
         index = bisect_right(self.keys, key)
         self.keys.insert(index, key)
         self.recs.insert(index, rec)
-        if isinstance(rec.get("id"), str):
-            self.by_id[rec["id"]] = rec
+        if isinstance(rec.get(self.id_key), str):
+            self.by_id[rec[self.id_key]] = rec
 
     def remove(self, rec_id: str) -> bool:
         rec = self.by_id.pop(rec_id, None)
         if rec is None:
             return False
-        index = bisect_left(self.keys, _sort_key(rec))
+        index = bisect_left(self.keys, self.sort_key(rec))
         while self.recs[index] is not rec:
             index += 1
         del self.keys[index], self.recs[index]
         return True
 
-    def page(self, size: int, cursor: tuple[str, str, str] | None):
-        """The slice self.recs[lo:hi] that a page shows (served newest first).
-
-        SignalWire-style keyset paging: a cursor names a boundary (created_at, id), not an
-        offset, so deleting recordings between two requests neither skips nor repeats any.
-        """
-        total = len(self.recs)
-        first = (max(0, total - size), total)
-        if cursor is None:
-            return first
-        direction, boundary = cursor[0], (cursor[1], cursor[2])
-        if direction == "next":  # the `size` recordings just older than the boundary
-            hi = bisect_left(self.keys, boundary)
-            return max(0, hi - size), hi
-        if direction == "prev":  # the `size` recordings just newer than the boundary
-            lo = bisect_right(self.keys, boundary)
-        else:  # prev_incl: the same, the boundary recording included
-            lo = bisect_left(self.keys, boundary)
-        if total - lo <= size:  # fewer than a full page before: that is the first page
-            return first
-        return lo, lo + size
+    def lookup(self, rec_id: str) -> dict | None:
+        canonical = canonical_id(rec_id)
+        return None if canonical is None else self.by_id.get(canonical)
 
 
-def _encode_token(direction: str, key: tuple[str, str]) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps([direction, *key]).encode()).rstrip(b"=")
-    mac = hmac.new(_TOKEN_KEY, payload, hashlib.sha256).digest()[:12]
-    return f"{payload.decode()}.{base64.urlsafe_b64encode(mac).decode()}"
+class _Project:
+    """One project's credentials, settings and recordings in both API families."""
+
+    def __init__(self, project_id, token, voice, relay, compat, calls, protect_media):
+        self.id, self.token, self.voice = project_id, token, voice
+        self.relay = _Shelf(relay, _relay_sort_key, "id")
+        self.compat = _Shelf(compat, compat_sort_key, "sid")
+        self.calls = calls
+        self.default_protect_media = protect_media
+        self.protect_media = protect_media
+
+    def reset(self) -> None:
+        self.relay.load(self.relay.pristine)
+        self.compat.load(self.compat.pristine)
+        self.protect_media = self.default_protect_media
 
 
-def _decode_token(token: str) -> tuple[str, str, str] | None:
-    """The cursor in a page_token, or None if it is not one we issued (tampered, truncated...)."""
-    payload, _, mac = token.encode("ascii", "replace").partition(b".")
-    expected = base64.urlsafe_b64encode(hmac.new(_TOKEN_KEY, payload, hashlib.sha256).digest()[:12])
-    if not payload or not hmac.compare_digest(mac, expected):
-        return None
-    try:
-        value = json.loads(base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-    if (
-        isinstance(value, list)
-        and len(value) == 3
-        and value[0] in _DIRECTIONS
-        and all(isinstance(v, str) for v in value)
-    ):
-        return value[0], value[1], value[2]
-    return None
-
-
-def _phrase(status: int) -> str:
+def phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
 
 
-# ---- faults -----------------------------------------------------------------------------------
+def _choice(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
+
+
+# ---- faults and logs --------------------------------------------------------------------------
 
 
 @dataclass
@@ -147,10 +143,13 @@ class _Fault:
     times: int | None
     content_type: str
     drop_after_bytes: int | None
+    host: str
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method.upper() == method) and path.startswith(
-            self.path_prefix
+    def matches(self, host: str, method: str, path: str) -> bool:
+        return (
+            self.host == host
+            and (self.method is None or self.method.upper() == method)
+            and path.startswith(self.path_prefix)
         )
 
     def payload(self) -> bytes:
@@ -161,8 +160,17 @@ class _Fault:
         if self.body is None:
             if self.status < 400:
                 return b""
-            return json.dumps({"error": _phrase(self.status)}).encode()
+            return json.dumps({"error": phrase(self.status)}).encode()
         return json.dumps(self.body).encode()
+
+
+class LoggedRequest(NamedTuple):
+    """One request to the files or the foreign host."""
+
+    method: str
+    path: str  # with the query
+    username: str | None  # the Basic-auth username, if a readable Basic header came
+    authorization: bool  # whether any Authorization header came at all
 
 
 # ---- the space --------------------------------------------------------------------------------
@@ -171,57 +179,116 @@ class _Fault:
 class DemoSpace:
     """A SignalWire space on localhost, with three projects of seeded recordings.
 
-    Start it with start() (or as a context manager); it serves from a daemon thread.
+    Start it with start() (or as a context manager); it serves from daemon threads.
+
+    Switches, each defaulting to what the dashboard has been built against (`realistic=True`
+    turns on the first four at once, unless they are given):
+    - media_host: "space" serves RELAY media URLs on this host (/media/...); "files" gives them
+      as https://files.signalwire.com/<space id>/<project id>/recordings/<id>.<ext>, which
+      the files host (`files_url`) serves.
+    - status_words: "legacy" (completed, failed, absent, in-progress) or "real" (finished,
+      completed, no_input, error, recording, paused, and now and then an undocumented word).
+    - formats: "wav", or "mixed": some RELAY recordings MP3, a few MP4.
+    - public_media: False makes every project's media need its credentials; True gives the
+      projects SignalWire's default, public media, except OTHER_PROJECT_ID, which protects it.
+      protect_media() changes one project either way.
+    - relay_order: "newest" or "oldest" first in the RELAY list.
+    - scopeless_status: what a token without the Voice scope gets, 403 or 401.
+    - compat_redirect: Compatibility media answers 302 to the files host.
     """
 
-    def __init__(self, host="127.0.0.1", port=0, count=2000, latency=0.0, now=None, verbose=False):
+    def __init__(
+        self,
+        host="127.0.0.1",
+        port=0,
+        count=2000,
+        latency=0.0,
+        now=None,
+        verbose=False,
+        *,
+        realistic=False,
+        media_host=None,
+        status_words=None,
+        formats=None,
+        public_media=None,
+        relay_order="newest",
+        scopeless_status=403,
+        compat_redirect=False,
+        files_port=0,
+        foreign_port=0,
+    ):
         self.host, self.port, self.latency, self.verbose = host, port, latency, verbose
+        self.files_port, self.foreign_port = files_port, foreign_port
         self.now = data.as_utc(now)
+        self.space_id = data.DEMO_SPACE_ID
+
+        def pick(value, real, legacy):
+            if value is not None:
+                return value
+            return real if realistic else legacy
+
+        self.media_host = pick(media_host, "files", "space")
+        self.status_words = pick(status_words, "real", "legacy")
+        self.formats = pick(formats, "mixed", "wav")
+        self.public_media = pick(public_media, True, False)
+        self.relay_order, self.scopeless_status = relay_order, scopeless_status
+        self.compat_redirect = compat_redirect
+        _choice("media_host", self.media_host, MEDIA_HOSTS)
+        _choice("status_words", self.status_words, STATUS_WORDS)
+        _choice("formats", self.formats, FORMATS)
+        _choice("relay_order", self.relay_order, RELAY_ORDERS)
+        _choice("scopeless_status", self.scopeless_status, (401, 403))
+
         self._lock = threading.RLock()
-        self._projects = {
-            pid: _Project(pid, token, voice, data.generate(pid, n, seed, self.now))
-            for pid, token, voice, n, seed in (
-                (data.DEMO_PROJECT_ID, data.DEMO_API_TOKEN, True, count, data.DEMO_SEED),
-                (
-                    data.OTHER_PROJECT_ID,
-                    data.OTHER_API_TOKEN,
-                    True,
-                    data.OTHER_COUNT,
-                    data.OTHER_SEED,
-                ),
-                (
-                    data.NO_VOICE_PROJECT_ID,
-                    data.NO_VOICE_API_TOKEN,
-                    False,
-                    data.NO_VOICE_COUNT,
-                    data.NO_VOICE_SEED,
-                ),
-            )
-        }
+        self._projects = {}
+        for pid, token, voice, n, seed in (
+            (data.DEMO_PROJECT_ID, data.DEMO_API_TOKEN, True, count, data.DEMO_SEED),
+            (data.OTHER_PROJECT_ID, data.OTHER_API_TOKEN, True, data.OTHER_COUNT, data.OTHER_SEED),
+            (
+                data.NO_VOICE_PROJECT_ID,
+                data.NO_VOICE_API_TOKEN,
+                False,
+                data.NO_VOICE_COUNT,
+                data.NO_VOICE_SEED,
+            ),
+        ):
+            relay = data.generate(pid, n, seed, self.now, self.status_words, self.formats)
+            compat, calls = data.generate_compat(pid, round(n * data.COMPAT_SHARE), seed, self.now)
+            # SignalWire: media is public unless the project turns on *Protect Recording Media
+            # URLs*; one project here does, so tests have both kinds.
+            protect = not self.public_media or pid == data.OTHER_PROJECT_ID
+            self._projects[pid] = _Project(pid, token, voice, relay, compat, calls, protect)
         self._faults: list[_Fault] = []
         self._log: list[tuple[str, str, str | None]] = []
+        self._host_logs: dict[str, list[LoggedRequest]] = {"files": [], "foreign": []}
+        self._refusals: dict[tuple[str, str], int] = {}
         self._added = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._servers: dict[str, _Server] = {}
+        self._threads: list[threading.Thread] = []
 
     # lifecycle
 
     def start(self) -> "DemoSpace":
-        self._server = _Server((self.host, self.port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        ports = {"space": self.port, "files": self.files_port, "foreign": self.foreign_port}
+        for role in HOSTS:
+            server = _Server((self.host, ports[role]), self, role)
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
+            thread.start()
+            self._servers[role] = server
+            self._threads.append(thread)
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        self._thread.join(timeout=5)
+        servers, self._servers = self._servers, {}
+        for server in servers.values():
+            server.shutdown()
+            server.close_connections()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads.clear()
 
     def __enter__(self) -> "DemoSpace":
         return self.start()
@@ -229,49 +296,151 @@ class DemoSpace:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def _url(self, role: str) -> str:
+        if role not in self._servers:
+            raise RuntimeError("DemoSpace is not started")
+        return f"http://{self.host}:{self._servers[role].server_address[1]}"
+
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("DemoSpace is not started")
-        return f"http://{self.host}:{self._server.server_address[1]}"
+        """The space's own host: https://<space>.signalwire.com upstream."""
+        return self._url("space")
+
+    @property
+    def files_url(self) -> str:
+        """The files host: https://files.signalwire.com upstream."""
+        return self._url("files")
+
+    @property
+    def foreign_url(self) -> str:
+        """A host that is not SignalWire's; it serves any recording's media to anyone."""
+        return self._url("foreign")
 
     # data
 
     def reset(self) -> None:
-        """Back to the seeded recordings, with no faults and an empty request log."""
+        """Back to the seeded recordings and settings, with no faults and empty request logs."""
         with self._lock:
             for project in self._projects.values():
-                project.load(project.pristine)
+                project.reset()
             self._faults.clear()
+            self._refusals.clear()
             self._log.clear()
+            for log in self._host_logs.values():
+                log.clear()
             self._added = 0
 
     def recordings(self, project_id: str) -> list[dict]:
-        """The project's recordings newest first, as the API serves them to this base_url."""
+        """The project's RELAY recordings in the order the list serves them (newest first
+        unless relay_order="oldest"), as served to this base_url."""
         host = self._host()
         with self._lock:
-            project = self._projects[project_id]
-            return [render(project.id, rec, host) for rec in reversed(project.recs)]
+            recs = self._projects[project_id].relay.recs
+            ordered = reversed(recs) if self.relay_order == "newest" else list(recs)
+            return [self.render(project_id, rec, host) for rec in ordered]
 
-    def add_recording(self, project_id: str, **overrides) -> dict:
-        """Add a recording (newer than all seeded ones); overrides may break the schema."""
+    def add_recording(
+        self, project_id: str, *, media_format="wav", media_host=None, **overrides
+    ) -> dict:
+        """Add a RELAY recording (newer than all seeded ones); overrides may break the schema.
+
+        media_format: "wav", "mp3" or "mp4". media_host pins where its URL points ("space",
+        "files" or "foreign"); None follows the space's media_host.
+        """
+        _choice("media_format", media_format, ("wav", "mp3", "mp4"))
+        if media_host is not None:
+            _choice("media_host", media_host, HOSTS)
         with self._lock:
             project = self._projects[project_id]
             self._added += 1
-            rec = data.extra_recording(project_id, self._added, self.now, overrides)
-            project.add(rec)
-            return render(project.id, rec, self._host())
+            rec = data.extra_recording(
+                project_id, self._added, self.now, overrides, media_format, media_host
+            )
+            project.relay.add(rec)
+            return self.render(project.id, rec, self._host())
 
     def delete_recording(self, project_id: str, recording_id: str) -> bool:
-        """Remove a recording as if deleted upstream by someone else."""
+        """Remove a RELAY recording as if deleted upstream by someone else."""
         with self._lock:
-            return self._projects[project_id].remove(recording_id)
+            return self._projects[project_id].relay.remove(recording_id)
+
+    def compat_recordings(self, project_id: str) -> list[dict]:
+        """The project's Compatibility (cXML) recordings, newest first, as served."""
+        with self._lock:
+            return [dict(rec) for rec in reversed(self._projects[project_id].compat.recs)]
+
+    def add_compat_recording(self, project_id: str, **overrides) -> dict:
+        """Add a Compatibility recording (newer than all seeded ones); MISSING removes a key."""
+        with self._lock:
+            project = self._projects[project_id]
+            self._added += 1
+            rec = data.extra_compat_recording(project_id, self._added, self.now, overrides)
+            project.compat.add(rec)
+            return dict(rec)
+
+    def delete_compat_recording(self, project_id: str, sid: str) -> bool:
+        with self._lock:
+            return self._projects[project_id].compat.remove(sid)
+
+    def call(self, project_id: str, sid: str) -> dict | None:
+        """The Compatibility API's call of that sid, as GET .../Calls/{sid}.json serves it."""
+        call = self._projects[project_id].calls.get(sid)
+        return None if call is None else dict(call)
+
+    # settings a test changes
+
+    def protect_media(self, project_id: str, protected: bool = True) -> None:
+        """Turn the project's *Protect Recording Media URLs* on or off (until reset())."""
+        with self._lock:
+            self._projects[project_id].protect_media = protected
+
+    def media_protected(self, project_id: str) -> bool:
+        with self._lock:
+            return self._projects[project_id].protect_media
+
+    def refuse_compat(self, project_id: str, status: int = 401) -> None:
+        """The project's token gets `status` from the Compatibility API (until reset())."""
+        with self._lock:
+            self._refusals[(project_id, "compat")] = status
+
+    def refuse_relay(self, project_id: str, status: int = 401) -> None:
+        """The project's token gets `status` from the RELAY API (until reset())."""
+        with self._lock:
+            self._refusals[(project_id, "relay")] = status
+
+    def _refusal(self, project_id: str, family: str) -> int | None:
+        with self._lock:
+            return self._refusals.get((project_id, family))
+
+    # URLs
 
     def _host(self) -> str:
-        port = self._server.server_address[1] if self._server else self.port
+        server = self._servers.get("space")
+        port = server.server_address[1] if server else self.port
         return f"{self.host}:{port}"
 
-    # faults and the request log
+    def media_path(self, project_id: str, rec_id, media_format: str) -> str:
+        """The path of a recording's file on the files (and foreign) host."""
+        return f"/{self.space_id}/{project_id}/recordings/{rec_id}.{media_format}"
+
+    def render(self, project_id: str, rec: dict, host: str) -> dict:
+        """The JSON dict served for a stored RELAY recording: media URL and size filled in."""
+        out = dict(rec)
+        media = out.get("url")
+        if isinstance(media, data.MediaUrl):
+            where = media.host or self.media_host
+            path = self.media_path(project_id, rec.get("id"), media.format)
+            if where == "files":
+                out["url"] = f"https://{data.FILES_HOST}{path}"
+            elif where == "foreign":
+                out["url"] = self._url("foreign") + path
+            else:
+                out["url"] = f"http://{host}/media/{project_id}/{rec.get('id')}.{media.format}"
+        if out.get("byte_size") is data.AUTO_SIZE:
+            out["byte_size"] = relay_media(rec).size
+        return out
+
+    # faults and the request logs
 
     def add_fault(
         self,
@@ -284,16 +453,19 @@ class DemoSpace:
         times=None,
         content_type="application/json",
         drop_after_bytes=None,
+        host="space",
     ) -> None:
         """Answer the next matching requests differently: how a test makes upstream misbehave.
 
-        Matching: `method` (None = any) and the path with query starting with `path_prefix`;
-        the first matching fault wins, `times` times (None = forever). The request first sleeps
-        `delay` seconds; then with a `status` it gets that status, `body` (str, bytes, or JSON
-        for anything else; None = {"error": <reason phrase>} for 4xx/5xx), `headers` and
-        `content_type`. Without a status it is served normally after the delay, its body cut
-        off (connection closed) after `drop_after_bytes` bytes if that is set.
+        Matching: the `host` ("space", "files" or "foreign"), `method` (None = any) and the
+        path with query starting with `path_prefix`; the first matching fault wins, `times`
+        times (None = forever). The request first sleeps `delay` seconds; then with a
+        `status` it gets that status, `body` (str, bytes, or JSON for anything else; None =
+        {"error": <reason phrase>} for 4xx/5xx), `headers` and `content_type`. Without a
+        status it is served normally after the delay, its body cut off (connection closed)
+        after `drop_after_bytes` bytes if that is set.
         """
+        _choice("host", host, HOSTS)
         if times is not None and times <= 0:
             return
         fault = _Fault(
@@ -306,6 +478,7 @@ class DemoSpace:
             times,
             content_type,
             drop_after_bytes,
+            host,
         )
         with self._lock:
             self._faults.append(fault)
@@ -314,10 +487,10 @@ class DemoSpace:
         with self._lock:
             self._faults.clear()
 
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
+    def _take_fault(self, host: str, method: str, path: str) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(method, path):
+                if fault.matches(host, method, path):
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:
@@ -327,25 +500,36 @@ class DemoSpace:
 
     @property
     def request_log(self) -> list[tuple[str, str, str | None]]:
-        """A snapshot: (method, path with query, Basic-auth username or None) per request."""
+        """A snapshot of the space host's: (method, path with query, Basic-auth username or
+        None) per request."""
         with self._lock:
             return list(self._log)
 
+    @property
+    def files_request_log(self) -> list[LoggedRequest]:
+        """A snapshot of the files host's requests, with whether credentials came."""
+        with self._lock:
+            return list(self._host_logs["files"])
+
+    @property
+    def foreign_request_log(self) -> list[LoggedRequest]:
+        """A snapshot of the foreign host's requests, with whether credentials came."""
+        with self._lock:
+            return list(self._host_logs["foreign"])
+
     def clear_request_log(self) -> None:
+        """Empties the logs of all three hosts."""
         with self._lock:
             self._log.clear()
+            for log in self._host_logs.values():
+                log.clear()
 
-    def _record(self, method: str, path: str, username: str | None) -> None:
+    def _record(self, role: str, method: str, path: str, username, authorization: bool) -> None:
         with self._lock:
-            self._log.append((method, path, username))
-
-
-def render(project_id: str, rec: dict, host: str) -> dict:
-    """The JSON dict served for a stored recording: its media URL made absolute for `host`."""
-    out = dict(rec)
-    if out.get("url") is data.AUTO_URL:
-        out["url"] = f"http://{host}/media/{project_id}/{rec.get('id')}.wav"
-    return out
+            if role == "space":
+                self._log.append((method, path, username))
+            else:
+                self._host_logs[role].append(LoggedRequest(method, path, username, authorization))
 
 
 # ---- HTTP -------------------------------------------------------------------------------------
@@ -354,9 +538,9 @@ def render(project_id: str, rec: dict, host: str) -> dict:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, space: DemoSpace):
+    def __init__(self, address, space: DemoSpace, role: str):
         super().__init__(address, _Handler)
-        self.space = space
+        self.space, self.role = space, role
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
 
@@ -372,7 +556,7 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
     # SignalWire: HTTP/1.1 with keep-alive, so a pooled requests.Session reuses connections.
     protocol_version = "HTTP/1.1"
     server_version = "DemoSpace/1.0"
@@ -407,13 +591,13 @@ class _Handler(BaseHTTPRequestHandler):
     # plumbing
 
     def _dispatch(self) -> None:
-        space = self.server.space
+        space, role = self.server.space, self.server.role
         self._budget = None  # body bytes left before a drop_after_bytes fault cuts the line
         self._discard_request_body()
         self._project, username = self._authenticate()
-        space._record(self.command, self.path, username)
+        space._record(role, self.command, self.path, username, "Authorization" in self.headers)
         try:
-            fault = space._take_fault(self.command, self.path)
+            fault = space._take_fault(role, self.command, self.path)
             if fault is not None:
                 if fault.delay:
                     time.sleep(fault.delay)
@@ -421,7 +605,10 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send(fault.status, fault.payload(), fault.content_type, fault.headers)
                     return
                 self._budget = fault.drop_after_bytes
-            self._route()
+            if role == "space":
+                self._route()
+            else:
+                self._route_files()
         except (ConnectionError, TimeoutError):
             self.close_connection = True
 
@@ -491,54 +678,108 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _error(self, status: int, headers: dict | None = None) -> None:
         # SignalWire: {"error": "Unauthorized"} / {"error": "Not Found"} / ...
-        self._json(status, {"error": _phrase(status)}, headers)
+        if status == 401:
+            headers = {**_CHALLENGE, **(headers or {})}  # SignalWire: 401 with a Basic challenge
+        self._json(status, {"error": phrase(status)}, headers)
 
     def _invalid(self, code: str, detail: str) -> None:
         # SignalWire: 422 {"errors": [{"detail", "status", "title", "code"}]}
         error = {"detail": detail, "status": "422", "title": "Invalid Parameter", "code": code}
         self._json(422, {"errors": [error]})
 
-    def _guard(self) -> bool:
-        """Basic auth for every API and media request: 401 without it, 403 without Voice."""
+    def _refused(self, family: str, error) -> bool:
+        """Basic auth with the Voice scope, and the family not refused to the project; answers
+        through `error(status)` and returns True when the request may not go on."""
+        space = self.server.space
         if self._project is None:
-            # SignalWire: 401 with a Basic challenge.
-            self._error(401, {"WWW-Authenticate": 'Basic realm="SignalWire"'})
-            return False
+            error(401)
+            return True
         if not self._project.voice:
-            self._error(403)  # SignalWire: the token lacks the Voice scope
+            error(space.scopeless_status)  # SignalWire: the token lacks the Voice scope
+            return True
+        refusal = space._refusal(self._project.id, family) if family else None
+        if refusal is not None:
+            error(refusal)
+            return True
+        return False
+
+    def _media_refused(self, project: _Project, error) -> bool:
+        """SignalWire: public media goes to anyone (credentials or not, right or wrong);
+        protected media needs that project's credentials, as the API does."""
+        if not self.server.space.media_protected(project.id):
             return False
-        return True
+        if self._refused("", error):
+            return True
+        if self._project is not project:
+            error(404)  # another project's file: not found for these credentials
+            return True
+        return False
 
     # routes
 
     def _route(self) -> None:
         path = urlsplit(self.path).path
         method = self.command
+        space = self.server.space
         if path == LIST_PATH or (path.startswith(LIST_PATH + "/") and path.count("/") == 5):
             allowed = ("GET",) if path == LIST_PATH else ("GET", "DELETE")
             if method not in allowed:
                 return self._error(405, {"Allow": ", ".join(allowed)})
-            if self.server.space.latency:
-                time.sleep(self.server.space.latency)
-            if not self._guard():
+            if space.latency:
+                time.sleep(space.latency)
+            if self._refused("relay", self._error):
                 return
             if path == LIST_PATH:
                 return self._list()
             rec_id = path.rsplit("/", 1)[1]
             return self._detail(rec_id) if method == "GET" else self._delete(rec_id)
+        if path.startswith(data.COMPAT_ROOT + "/"):
+            return self._compat_route(path)
         media = _MEDIA.match(path)
         if media:
             if method not in ("GET", "HEAD"):
                 return self._error(405, {"Allow": "GET, HEAD"})
-            if self._guard():
-                self._media(*media.groups())
-            return
+            project_id, rec_id, ext = media.groups()
+            return self._relay_media(project_id, rec_id, ext, compat=False)
+        if _FILES.match(path):
+            # The files host's paths here too: a client told only this base URL may send
+            # files.signalwire.com's requests to it.
+            return self._route_files()
         self._error(404)
 
-    def _lookup(self, rec_id: str) -> dict | None:
-        if not _UUID.match(rec_id):
-            return None
-        return self._project.by_id.get(str(uuid.UUID(rec_id)))
+    def _route_files(self) -> None:
+        """Media at files.signalwire.com's paths: all the files and the foreign host serve."""
+        match = _FILES.match(urlsplit(self.path).path)
+        if not match or match.group(1) != self.server.space.space_id:
+            return self._error(404)
+        if self.command not in ("GET", "HEAD"):
+            return self._error(405, {"Allow": "GET, HEAD"})
+        _, project_id, rec_id, ext = match.groups()
+        self._relay_media(project_id, rec_id, ext, compat=True)
+
+    def _relay_media(self, project_id: str, rec_id: str, ext: str, compat: bool) -> None:
+        """A recording's file; on the files and foreign hosts Compatibility recordings too."""
+        space, foreign = self.server.space, self.server.role == "foreign"
+        project = space._projects.get(project_id)
+        if project is None:
+            # Credentials first, as for a file of another project, unless media is public.
+            if foreign or space.public_media or not self._refused("", self._error):
+                self._error(404)
+            return
+        if not foreign and self._media_refused(project, self._error):
+            return
+        with space._lock:  # copies: encoding (outside the lock) may take a moment
+            relay_rec, compat_rec = project.relay.lookup(rec_id), None
+            relay_rec = None if relay_rec is None else dict(relay_rec)
+            if relay_rec is None and compat:
+                compat_rec = project.compat.lookup(rec_id)
+                compat_rec = None if compat_rec is None else dict(compat_rec)
+        if relay_rec is not None and relay_format(relay_rec) == ext:
+            self._serve_media(relay_media(relay_rec))
+        elif compat_rec is not None and ext in ("wav", "mp3"):
+            self._serve_media(compat_media(compat_rec, ext))
+        else:
+            self._error(404)  # SignalWire: a RELAY file exists in its own format only
 
     def _list(self) -> None:
         query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
@@ -555,24 +796,21 @@ class _Handler(BaseHTTPRequestHandler):
         token = query.get("page_token", [None])[-1]
         cursor = None
         if token is not None:
-            cursor = _decode_token(token)
+            cursor = read_token(token)
             if cursor is None:
                 return self._invalid("page_token_is_invalid", "page_token is invalid")
 
         host = self.headers.get("Host") or self.server.space._host()
-        space, project = self.server.space, self._project
+        space, shelf = self.server.space, self._project.relay
+        newest_first = space.relay_order == "newest"
         with space._lock:
-            lo, hi = project.page(size, cursor)
-            items = [render(project.id, rec, host) for rec in reversed(project.recs[lo:hi])]
-            total = len(project.recs)
-            next_key = project.keys[lo] if lo > 0 and lo < hi else None
-            if hi < total:
-                prev_token = _encode_token("prev", project.keys[hi - 1]) if lo < hi else None
-            else:
-                prev_token = None
-        if hi < total and lo == hi and cursor is not None:
-            # An empty page past the end: its prev is the last full page, boundary included.
-            prev_token = _encode_token("prev_incl", (cursor[1], cursor[2]))
+            lo, hi = page_bounds(shelf.keys, size, cursor, newest_first)
+            page = shelf.recs[lo:hi]
+            items = [
+                space.render(self._project.id, rec, host)
+                for rec in (reversed(page) if newest_first else page)
+            ]
+            next_token, prev_token = page_tokens(shelf.keys, lo, hi, cursor, newest_first)
 
         def link(page_token: str | None) -> str:
             params = {"page_size": size}
@@ -581,55 +819,41 @@ class _Handler(BaseHTTPRequestHandler):
             return f"{LIST_PATH}?{urlencode(params)}"
 
         links = {"self": link(token), "first": link(None)}
-        if next_key is not None:
-            links["next"] = link(_encode_token("next", next_key))
+        if next_token is not None:
+            links["next"] = link(next_token)
         if prev_token is not None:
             links["prev"] = link(prev_token)
         self._json(200, {"links": links, "data": items})
 
     def _detail(self, rec_id: str) -> None:
         host = self.headers.get("Host") or self.server.space._host()
-        with self.server.space._lock:
-            rec = self._lookup(rec_id)
-            body = render(self._project.id, rec, host) if rec is not None else None
+        space = self.server.space
+        with space._lock:
+            rec = self._project.relay.lookup(rec_id)
+            body = space.render(self._project.id, rec, host) if rec is not None else None
         if body is None:
             return self._error(404)
         self._json(200, body)
 
     def _delete(self, rec_id: str) -> None:
         with self.server.space._lock:
-            rec = self._lookup(rec_id)
+            rec = self._project.relay.lookup(rec_id)
             if rec is not None:
-                self._project.remove(rec["id"])
+                self._project.relay.remove(rec["id"])
         if rec is None:
             return self._error(404)
         self._send(204, b"", None)
 
-    def _media(self, project_id: str, rec_id: str) -> None:
-        if project_id != self._project.id:
-            return self._error(404)  # another project's file: not found for these credentials
-        with self.server.space._lock:
-            rec = self._lookup(rec_id)
-            if rec is not None:
-                duration, stereo, seed = (
-                    rec.get("duration_in_seconds"),
-                    rec.get("stereo"),
-                    rec["id"],
-                )
-        if rec is None:
-            return self._error(404)
-        if not isinstance(duration, int) or isinstance(duration, bool) or duration < 0:
-            duration = 0  # an off-schema test recording: serve an empty but valid file
-        stereo = stereo is True
-        total = wav_size(duration, stereo)
-        headers = {"Accept-Ranges": "bytes"}
+    def _serve_media(self, media: MediaFile) -> None:
+        """The file, or the one byte range asked for (206), or 416; HEAD gets the headers."""
+        total = media.size
         span = _parse_range(self.headers.get("Range"), total)
         if span == "unsatisfiable":
-            headers["Content-Range"] = f"bytes */{total}"
+            headers = {"Accept-Ranges": "bytes", "Content-Range": f"bytes */{total}"}
             return self._send(416, b"", None, headers)
         start, end = span or (0, total - 1)
         self.send_response(206 if span else 200)
-        self.send_header("Content-Type", "audio/wav")
+        self.send_header("Content-Type", media.content_type)
         self.send_header("Accept-Ranges", "bytes")
         if span:
             self.send_header("Content-Range", f"bytes {start}-{end}/{total}")
@@ -637,7 +861,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD":
             return
-        for chunk in iter_wav(duration, stereo, seed, start, end):
+        for chunk in media.iter_range(start, end):
             if not self._write(chunk):
                 return
 
