@@ -202,6 +202,9 @@ if not CREDENTIALS_KEYS and not DEBUG:
 # When set, every API and media call for every space goes to this base URL instead of
 # https://{space}.signalwire.com: the demo space, the tests, a mock or a staging server.
 SIGNALWIRE_BASE_URL = os.environ.get("SIGNALWIRE_BASE_URL", "").rstrip("/")
+# Where requests for https://files.signalwire.com (recording media) go instead; empty
+# means SIGNALWIRE_BASE_URL. The demo space serves its files host on a second port.
+SIGNALWIRE_FILES_URL = os.environ.get("SIGNALWIRE_FILES_URL", "").rstrip("/")
 SIGNALWIRE_CONNECT_TIMEOUT = envfloat("SIGNALWIRE_CONNECT_TIMEOUT", "3.05")
 SIGNALWIRE_READ_TIMEOUT = envfloat("SIGNALWIRE_READ_TIMEOUT", "10")
 # Retries of GETs (429 and 5xx) stop once this many seconds have gone by in total.

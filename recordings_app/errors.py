@@ -40,7 +40,8 @@ def explain(error: sw.SignalWireError) -> Explanation:
                 502,
                 "SignalWire rejected the credentials",
                 "SignalWire answered 401: the project ID or API token is wrong or has "
-                "been revoked. Check them on your space's API page and update them here.",
+                "been revoked, or the token lacks the Voice scope (SignalWire answers 401 "
+                "for that too). Check them on your space's API page and update them here.",
                 about_credentials=True,
             )
         case sw.ScopeMissing():
@@ -119,8 +120,22 @@ def explain(error: sw.SignalWireError) -> Explanation:
             return Explanation(
                 502,
                 "The audio is not available",
-                "This recording's audio file is not served by your space's own host, so "
-                "the dashboard will not fetch it with your credentials.",
+                "SignalWire gave an audio address the dashboard cannot fetch: it is not a "
+                "web (http or https) address, or it redirects too many times.",
+            )
+        case sw.MediaRefused(host=host, status=status):
+            return Explanation(
+                502,
+                "The audio host refused the request",
+                f"The audio file is stored at {host}, which answered {status}. The dashboard "
+                "sends your SignalWire credentials only to SignalWire's own hosts.",
+            )
+        case sw.InvalidCursor():
+            return Explanation(
+                400,
+                "This page link is not valid",
+                "The link is from an older version of this page, or it was altered. Start "
+                "again from the first page.",
             )
         case sw.ForbiddenAddress(host=host):
             return Explanation(

@@ -64,11 +64,26 @@ def test_credentials_go_only_to_the_spaces_own_host(alice_client, demo_space, pl
     assert media_requests and all(user == DEMO_PROJECT_ID for _, _, user in media_requests)
 
 
-def test_media_on_a_foreign_host_is_not_fetched(alice_client, demo_space):
-    raw = demo_space.add_recording(DEMO_PROJECT_ID, url="https://files.example.org/a.wav")
+def test_media_on_a_foreign_host_is_fetched_without_the_credentials(alice_client, demo_space):
+    raw = demo_space.add_recording(DEMO_PROJECT_ID, media_host="foreign", duration_in_seconds=3)
     response = alice_client.get(f"/recordings/{raw['id']}/audio/")
-    assert response.status_code == 502
-    assert "not served by your space" in response.content.decode()
+    assert response.status_code == 200
+    assert len(body(response)) == raw["byte_size"]
+    log = demo_space.foreign_request_log
+    assert log and not any(entry.authorization for entry in log)
+
+
+def test_media_on_files_signalwire_com_plays_with_the_credentials(
+    alice_client, demo_space, settings
+):
+    settings.SIGNALWIRE_FILES_URL = demo_space.files_url
+    raw = demo_space.add_recording(DEMO_PROJECT_ID, media_host="files", duration_in_seconds=3)
+    assert raw["url"].startswith("https://files.signalwire.com/")
+    response = alice_client.get(f"/recordings/{raw['id']}/audio/", headers={"Range": "bytes=100-"})
+    assert response.status_code == 206
+    assert len(body(response)) == raw["byte_size"] - 100
+    log = demo_space.files_request_log
+    assert log and all(entry.username == DEMO_PROJECT_ID for entry in log)
 
 
 def test_a_large_download_streams_in_flat_memory(alice_client, demo_space):

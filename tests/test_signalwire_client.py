@@ -137,11 +137,14 @@ def test_a_malformed_id_raises_not_found_without_a_request(client, demo_space):
     assert len(demo_space.request_log) == before
 
 
-def test_media_on_another_host_is_refused_not_fetched(client, demo_space):
-    raw = demo_space.add_recording(DEMO_PROJECT_ID, url="http://127.0.0.2:9/x.wav")
+def test_a_media_url_that_is_not_http_is_refused_not_fetched(client, demo_space):
+    # Media on other hosts is fetched, without the credentials: test_signalwire_media.py.
+    raw = demo_space.add_recording(DEMO_PROJECT_ID, url="ftp://127.0.0.2/x.wav")
     recording = client.get_recording(raw["id"])
+    before = len(demo_space.request_log)
     with pytest.raises(sw.MediaUnavailable):
         client.open_media(recording)
+    assert len(demo_space.request_log) == before
 
 
 def test_the_client_never_shows_its_token():
@@ -162,3 +165,17 @@ def test_totals_never_add_different_currencies():
 def test_created_at_is_an_aware_utc_datetime(client, demo_space):
     raw = demo_space.add_recording(DEMO_PROJECT_ID, created_at="2024-01-15T09:30:00Z")
     assert client.get_recording(raw["id"]).created_at == datetime(2024, 1, 15, 9, 30, tzinfo=UTC)
+
+
+def test_replacing_the_transport_function_sees_every_request(client, monkeypatch):
+    # bench/bench_index.py times upstream by replacing `signalwire._send`.
+    seen = []
+    send = sw._send
+
+    def spy(method, url, **kwargs):
+        seen.append((method, url.split("?", 1)[0]))
+        return send(method, url, **kwargs)
+
+    monkeypatch.setattr(sw, "_send", spy)
+    client.list_recordings(page_size=5)
+    assert seen == [("GET", client.base_url + sw.LIST_PATH)]

@@ -1,0 +1,112 @@
+"""One client for one space and one project's credentials, over both API families."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import compat, merged, relay
+from .exceptions import RecordingNotFound
+from .media import MediaStream, open_media
+from .recording import FAMILIES, Recording, RecordingPage
+from .space import space_base_url
+
+# Upstream pages read for the merged list hold this many merged pages' worth, so that
+# a family's page rarely runs out within a merged page (which costs a second request).
+MERGED_READ_AHEAD = 4
+
+
+class SignalWireClient:
+    """Talks to one space with one project's credentials.
+
+    RELAY and Compatibility recordings have ids of the same form and each id lives in
+    one family only; methods that take an id ask RELAY first unless told the family."""
+
+    def __init__(self, space: str, project_id: str, api_token: str):
+        self.space = space
+        self.base_url = space_base_url(space)
+        self._auth = (str(project_id), api_token)
+
+    def __repr__(self) -> str:  # never the token
+        return f"<SignalWireClient {self.base_url} project={self._auth[0]}>"
+
+    # ---------------------------------------------------------------- lists
+
+    def list_recordings(self, cursor: str | None = None, page_size: int = 50) -> RecordingPage:
+        """The RELAY list: GET /api/relay/rest/recordings, first page or the page a
+        cursor names (the index sync reads this one)."""
+        return relay.list_page(self.base_url, self._auth, cursor, page_size)
+
+    def _cursor(self, link) -> str | None:
+        """The query string of a RELAY paging link, or None. A link that points anywhere
+        but this space's list endpoint is ignored: we never fetch it."""
+        return relay.page_cursor(self.base_url, link)
+
+    def list_compat_recordings(
+        self,
+        cursor: str | None = None,
+        page_size: int = 50,
+        created_after: datetime | None = None,
+    ) -> RecordingPage:
+        """The Compatibility list: GET /api/laml/2010-04-01/Accounts/{project}/Recordings,
+        newest first; `created_after` (aware) filters the first page by `DateCreated>`."""
+        return compat.list_page(
+            self.base_url, self.space, self._auth, cursor, page_size, created_after
+        )
+
+    def list_all(self, cursor: str | None = None, page_size: int = 50) -> RecordingPage:
+        """Both families as one list, newest first, `page_size` at a time.
+
+        The cursors are opaque strings for this method only; `prev_cursor` is always
+        None (the merged list pages forward, and back to `first_cursor`). A family
+        whose list is refused (401, 403, 404) is left out and named in `unavailable`;
+        when both are, RELAY's error is raised. See `merged` for the order's limits."""
+        upstream_size = min(compat.MAX_PAGE_SIZE, max(1, int(page_size)) * MERGED_READ_AHEAD)
+        fetchers = {
+            "relay": lambda upstream: self.list_recordings(upstream, upstream_size),
+            "compat": lambda upstream: self.list_compat_recordings(upstream, upstream_size),
+        }
+        return merged.merged_page(fetchers, cursor, page_size)
+
+    # -------------------------------------------------------- one recording
+
+    def get_recording(self, recording_id: str, family: str | None = None) -> Recording:
+        """GET one recording from `family`'s API; without one, RELAY's
+        (/api/relay/rest/recordings/{id}) and, when RELAY has no such id, the
+        Compatibility API's (.../Recordings/{sid}.json)."""
+        _check_family(family)
+        if family == "compat":
+            return compat.get(self.base_url, self.space, self._auth, recording_id)
+        try:
+            return relay.get(self.base_url, self._auth, recording_id)
+        except RecordingNotFound:
+            if family == "relay":
+                raise
+        return compat.get(self.base_url, self.space, self._auth, recording_id)
+
+    def delete_recording(self, recording_id: str, family: str | None = None) -> None:
+        """DELETE one recording from `family`'s API; without one, RELAY's and, when
+        RELAY has no such id, the Compatibility API's. 204 on success; 404 in the API
+        asked last raises RecordingNotFound."""
+        _check_family(family)
+        if family == "compat":
+            return compat.delete(self.base_url, self._auth, recording_id)
+        try:
+            return relay.delete(self.base_url, self._auth, recording_id)
+        except RecordingNotFound:
+            if family == "relay":
+                raise
+        return compat.delete(self.base_url, self._auth, recording_id)
+
+    def open_media(self, recording: Recording, range_header: str | None = None) -> MediaStream:
+        """GET the recording's media file, streaming, passing `Range` through.
+
+        The credentials go only to SignalWire's own hosts; media elsewhere (or a
+        redirect to storage elsewhere) is fetched without them."""
+        return open_media(
+            recording.url, space=self.space, auth=self._auth, range_header=range_header
+        )
+
+
+def _check_family(family: str | None) -> None:
+    if family is not None and family not in FAMILIES:
+        raise ValueError(f"unknown recording family: {family!r}")
