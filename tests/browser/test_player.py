@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from demo_space import DEMO_PROJECT_ID
@@ -218,18 +219,31 @@ def test_a_mono_recording_has_one_lane_and_plays(alice_page, demo_space):
     wait_until_playing_past(page, 0.5)
 
 
-def test_an_mp3_recording_plays_with_a_plain_position_bar(alice_page, demo_space):
+@pytest.mark.parametrize("media_format", ["mp3", "mp4"])
+def test_mp3_and_mp4_recordings_play_with_a_waveform(alice_page, demo_space, media_format):
+    page = alice_page
+    call = demo_space.add_recording(
+        DEMO_PROJECT_ID, duration_in_seconds=20, stereo=True, media_format=media_format
+    )
+    page.goto(f"/recordings/{call['id']}/")
+    page.locator(".waveform[data-drawn='true']").wait_for()
+    expect(page.locator(".waveform-note")).to_be_hidden()
+    page.get_by_role("button", name="Play", exact=True).click()
+    wait_until_playing_past(page, 0.5)
+
+
+def test_audio_that_cannot_be_decoded_plays_with_a_plain_position_bar(alice_page, demo_space):
     page = alice_page
     call = demo_space.add_recording(DEMO_PROJECT_ID, duration_in_seconds=30)
-    # The demo space serves WAV only; this fault makes its media answer an mp3.
+    # An MP3's tag and then nothing a decoder can read.
     demo_space.add_fault(
         status=200, body=b"ID3\x04" + bytes(500), content_type="audio/mpeg", path_prefix="/media/"
     )
     page.goto(f"/recordings/{call['id']}/")
-    expect(page.locator(".waveform-note")).to_have_text(
-        "No waveform: Waveforms are drawn for WAV recordings only. "
-        "The bar below shows the position."
+    expect(page.locator(".waveform-note")).to_contain_text(
+        "No waveform: The MP3 file could not be read"
     )
+    expect(page.locator(".waveform-note")).to_contain_text("The bar below shows the position.")
     expect(page.get_by_label("Position")).to_be_visible()
 
 
