@@ -8,11 +8,11 @@ A *view* is opening a recording's page. A *play* is a person pressing play: the 
 reports it (POST /recordings/<id>/played/), because the browser also fetches the audio
 on its own, to read its length, when a page with a player opens. It is counted once per
 listening session: a user's first press on a recording they have not played in the
-last PLAY_SESSION. A *download* is counted for every download request that starts at
-byte 0 (a resumed download, from byte n, is the same download).
+last PLAY_SESSION. A *download* is counted for every download answer that delivers the
+file from its first byte (a resumed download, from byte n, is the same download),
+however the request's Range header was spelled.
 """
 
-import re
 from datetime import timedelta
 
 from django.http import HttpRequest
@@ -23,7 +23,6 @@ from recordings_app.models import AuditEvent, Credential
 
 Action = AuditEvent.Action
 PLAY_SESSION = timedelta(minutes=30)
-_FROM_START = re.compile(r"^\s*bytes\s*=\s*0\s*-")
 
 
 def record(
@@ -58,15 +57,6 @@ def record_play(request: HttpRequest, recording_id: str, credential: Credential)
     )
     if not recent.exists():
         record(request, Action.PLAY, recording_id=recording_id, credential=credential)
-
-
-def record_download(request: HttpRequest, recording_id: str, credential: Credential) -> None:
-    """A download, unless the request resumes one (a Range from byte n > 0) or only asks
-    for the headers."""
-    range_header = request.headers.get("Range")
-    if request.method != "GET" or (range_header and not _FROM_START.match(range_header)):
-        return
-    record(request, Action.DOWNLOAD, recording_id=recording_id, credential=credential)
 
 
 def listeners(recording_id: str, limit: int = 20):

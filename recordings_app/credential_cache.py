@@ -4,7 +4,8 @@ Every key starts with `Credential.cache_scope` (a digest of the credential's ide
 never its token), so one credential's answers can never be served to another and
 editing a credential starts afresh. What lives under it:
 
-- SignalWire's answers (list pages and recordings), for SIGNALWIRE_CACHE_SECONDS, read
+- SignalWire's answers (list pages, merged or RELAY's, and recordings), for
+  SIGNALWIRE_CACHE_SECONDS, read
   through `CachedClient`. Only successful answers are stored: an upstream error raises
   before anything is written, so it is never replayed as if it were data.
 - Waveform peaks, for a day (`remember`, from waveform.py).
@@ -65,6 +66,13 @@ class CachedClient:
         digest = hashlib.sha256(f"{page_size}?{cursor or ''}".encode()).hexdigest()[:32]
         return self._cached(
             ("list", generation, digest), lambda: self._client.list_recordings(cursor, page_size)
+        )
+
+    def list_all(self, cursor: str | None = None, page_size: int = 50) -> RecordingPage:
+        generation = cache.get(key(self._credential, "generation")) or 0
+        digest = hashlib.sha256(f"{page_size}?{cursor or ''}".encode()).hexdigest()[:32]
+        return self._cached(
+            ("all", generation, digest), lambda: self._client.list_all(cursor, page_size)
         )
 
     def get_recording(self, recording_id: str) -> Recording:

@@ -1,8 +1,9 @@
 """The recordings table on /recordings/: one page of rows and its totals, whichever
 source fed it.
 
-Without filters or a sort in the URL the table is SignalWire's own list (live, paged by
-upstream's links); with one, it is the credential's index (search.py). Either way the
+Without filters or a sort in the URL the table is SignalWire's own list, live: both API
+families merged newest first (RELAY and Compatibility recordings), paged by the
+client's cursors; with one, it is the credential's index (search.py). Either way the
 template gets one `Table` of the client's `Recording`s and one `PageTotals`, and the
 rendered table is cached under a digest of the whole `Table`.
 """
@@ -34,25 +35,29 @@ class Table:
     page_number: int | None = None
     page_count: int | None = None
     csv_url: str | None = None
+    # What SignalWire would not let us read (one API family refused), in words.
+    unavailable: tuple[str, ...] = ()
 
 
 def live(credential, query) -> Table:
-    """A page of SignalWire's own list; page links carry upstream's cursors, signed."""
+    """A page of SignalWire's own lists, both families merged; page links carry the
+    trail of cursors that led here, signed (see paging)."""
     size = paging.page_size(query.get("size"))
-    cursor = paging.unsign_cursor(credential, query.get("page"))
-    page = credential.client().list_recordings(cursor, page_size=size)
+    trail = paging.unsign_trail(credential, query.get("page"))
+    page = credential.client().list_all(trail[-1] if trail else None, page_size=size)
 
-    def link(cursor):
-        token = paging.sign_cursor(credential, cursor)
-        return None if token is None else "?" + urlencode({"size": size, "page": token})
+    def link(trail):
+        token = paging.sign_trail(credential, trail)
+        return f"?size={size}" if token is None else "?" + urlencode({"size": size, "page": token})
 
     return Table(
         recordings=page.recordings,
         totals=page.totals,
         page_size=size,
-        next_url=link(page.next_cursor),
-        prev_url=link(page.prev_cursor),
-        first_url=f"?size={size}" if page.prev_cursor else None,
+        next_url=link([*trail, page.next_cursor]) if page.next_cursor else None,
+        prev_url=link(trail[:-1]) if trail else None,
+        first_url=f"?size={size}" if len(trail) > 1 else None,
+        unavailable=page.unavailable,
     )
 
 

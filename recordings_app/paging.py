@@ -1,10 +1,16 @@
-"""Opaque page links.
+"""Opaque page links for the live list.
 
-The list URL carries a signed token wrapping the query string of upstream's own
-`links.next`/`links.prev`. The server only ever fetches the list endpoint of the
-user's space with that query: a page URL cannot make it fetch anything else, and a
-token minted for one credential does not work with another (the salt is the
-credential's scope, so a link also stops working when the credential is edited).
+The list URL carries a signed token wrapping the trail of cursors that led from the
+first page to this one (the client's merged-list cursors, which hold upstream's own
+paging links per API family). The server only ever fetches the list endpoints of the
+user's space with them: a page URL cannot make it fetch anything else, and a token
+minted for one credential does not work with another (the salt is the credential's
+scope, so a link also stops working when the credential is edited).
+
+The merged list pages forward only; the trail is what makes "Newer" possible. It keeps
+the newest cursors that fit in MAX_TOKEN characters (at most TRAIL), so a page link
+stays well inside MAX_QUERY_STRING; from further back, "Newer" steps back as far as the
+trail reaches and "First" does the rest.
 """
 
 from django.core import signing
@@ -15,17 +21,32 @@ PAGE_SIZES = (25, 50, 100, 250)
 DEFAULT_PAGE_SIZE = 50
 
 
-def sign_cursor(credential, cursor: str | None) -> str | None:
-    if cursor is None:
+TRAIL = 8
+# A merged cursor holds up to four upstream cursors; a link must stay far below the
+# 2,048-character query strings the dashboard accepts (MAX_QUERY_STRING).
+MAX_TOKEN = 1200
+
+
+def sign_trail(credential, trail: list[str]) -> str | None:
+    """A page token for the page the trail's last cursor names; None for the first page."""
+    if not trail:
         return None
-    return signing.dumps(cursor, salt=_salt(credential), compress=True)
+    # No timestamp (links do not expire), so a page's links are the same on every
+    # request: the rendered table's cache key, which digests them, stays the same too.
+    kept = trail[-TRAIL:]
+    token = _signer(credential).sign_object(kept, compress=True)
+    while len(token) > MAX_TOKEN and len(kept) > 1:
+        kept = kept[1:]
+        token = _signer(credential).sign_object(kept, compress=True)
+    return token
 
 
-def unsign_cursor(credential, token: str | None) -> str | None:
+def unsign_trail(credential, token: str | None) -> list[str]:
+    """The trail a page token holds ([] for the first page)."""
     if not token:
-        return None
+        return []
     try:
-        cursor = signing.loads(token, salt=_salt(credential))
+        trail = _signer(credential).unsign_object(token)
     except signing.BadSignature:
         raise Problem(
             400,
@@ -33,9 +54,9 @@ def unsign_cursor(credential, token: str | None) -> str | None:
             "The link was altered, or it belongs to other credentials. Start again from "
             "the first page.",
         ) from None
-    if not isinstance(cursor, str):
+    if not (isinstance(trail, list) and trail and all(isinstance(c, str) for c in trail)):
         raise Problem(400, "This page link is not valid", "Start again from the first page.")
-    return cursor
+    return trail
 
 
 def page_size(value: str | None) -> int:
@@ -47,5 +68,5 @@ def page_size(value: str | None) -> int:
     raise Problem(400, "Unknown page size", f"Choose {choices} recordings per page.")
 
 
-def _salt(credential) -> str:
-    return f"recordings-cursor:{credential.cache_scope}"
+def _signer(credential) -> signing.Signer:
+    return signing.Signer(salt=f"recordings-trail:{credential.cache_scope}")

@@ -4,7 +4,17 @@ Users, as in every test here:
 - alice: a Supervisor whose active credentials open the demo project;
 - bob: no group, whose credentials open another project (his own recordings);
 - carol: has no credentials at all.
+
+Helpers more than one test file needs live here too, once each; a test file imports them
+with `from tests.conftest import ...`.
 """
+
+import csv
+import io
+import re
+from datetime import datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -93,3 +103,86 @@ def bob_client(bob):
     client = Client()
     client.force_login(bob)
     return client
+
+
+@pytest.fixture
+def berlin_client(alice_client):
+    """alice's browser, telling the dashboard it is in Europe/Berlin."""
+    alice_client.cookies["tz"] = "Europe/Berlin"
+    return alice_client
+
+
+@pytest.fixture
+def playable(demo_space):
+    """A demo recording with audio to play: completed, longer than 5 s, of a known size."""
+    return next(
+        r
+        for r in demo_space.recordings(DEMO_PROJECT_ID)
+        if r["status"] == "completed" and r.get("byte_size") and r["duration_in_seconds"] > 5
+    )
+
+
+@pytest.fixture
+def broken_cache(settings):
+    """The cache is a Redis server that does not answer."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "recordings_app.redis_cache.ForgivingRedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def body(response) -> bytes:
+    """All of a streamed response (audio, CSV), read to the end."""
+    return b"".join(response.streaming_content)
+
+
+def csv_lines(response) -> list[list[str]]:
+    """A streamed CSV download as rows of cells, the header first."""
+    return list(csv.reader(io.StringIO(body(response).decode())))
+
+
+def page_link(html: str, rel: str) -> str | None:
+    """The list page's "next" or "prev" link (a query string), or None if it has none."""
+    match = re.search(rf'href="(\?[^"]+)"[^>]*rel="{rel}"', html)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+def upstream_gets(demo_space) -> int:
+    """How many GET requests reached the demo space in this test so far."""
+    return sum(1 for method, _, _ in demo_space.request_log if method == "GET")
+
+
+def listed(demo_space, project_id) -> list[dict]:
+    """Every recording of the project as the live list shows them: both API families,
+    newest first (RELAY first at equal times), each as {"id", "family", "created",
+    "seconds", "cost", "unit"}; a Compatibility price is negative for a cost."""
+    rows = [
+        {
+            "id": r["id"],
+            "family": "relay",
+            "created": datetime.fromisoformat(r["created_at"].replace("Z", "+00:00")),
+            "seconds": r["duration_in_seconds"],
+            "cost": Decimal(str(r["price"])),
+            "unit": r["price_unit"],
+        }
+        for r in demo_space.recordings(project_id)
+    ] + [
+        {
+            "id": r["sid"],
+            "family": "compat",
+            "created": parsedate_to_datetime(r["date_created"]),
+            "seconds": r["duration"],
+            "cost": None if r["price"] is None else -Decimal(r["price"]),
+            "unit": r["price_unit"],
+        }
+        for r in demo_space.compat_recordings(project_id)
+    ]
+    # A stable sort: within a family, the order each list is served in.
+    return sorted(rows, key=lambda row: (-row["created"].timestamp(), row["family"] != "relay"))

@@ -2,22 +2,8 @@ import io
 import tracemalloc
 import wave
 
-import pytest
-
 from demo_space import DEMO_PROJECT_ID
-
-
-@pytest.fixture
-def playable(demo_space):
-    return next(
-        r
-        for r in demo_space.recordings(DEMO_PROJECT_ID)
-        if r["status"] == "completed" and r.get("byte_size") and r["duration_in_seconds"] > 5
-    )
-
-
-def body(response) -> bytes:
-    return b"".join(response.streaming_content)
+from tests.conftest import body
 
 
 def test_the_whole_file_streams_with_its_headers(alice_client, playable):

@@ -8,33 +8,39 @@ from django.test import Client
 from demo_space import DEMO_PROJECT_ID, OTHER_PROJECT_ID
 from recordings_app import paging
 from recordings_app.models import Credential
+from recordings_app.signalwire import merged
+from tests.conftest import page_link, text
 
-
-def text(response) -> str:
-    return response.content.decode()
+NOT_AN_ID = "That is not a recording ID"
+NO_SUCH_PAGE = "Page not found"  # an encoded slash makes the path another page's
 
 
 # ------------------------------------------------------------------------------- ids
 
 
 @pytest.mark.parametrize(
-    "bad_id",
+    ("bad_id", "message"),
     [
-        "not-a-uuid",
-        "3f1c2a9e-8b7d-4e21-9a55-0c6d2b1e7f4",  # one digit short
-        "3f1c2a9e-8b7d-4e21-9a55-0c6d2b1e7f40x",
-        "%00",
-        "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
-        "..%2F..%2Fetc%2Fpasswd",
-        "é" * 40,
-        "1" * 5000,
+        ("not-a-uuid", NOT_AN_ID),
+        ("123", NOT_AN_ID),
+        ("3f1c2a9e-8b7d-4e21-9a55-0c6d2b1e7f4", NOT_AN_ID),  # one digit short
+        ("3f1c2a9e-8b7d-4e21-9a55-0c6d2b1e7f40x", NOT_AN_ID),
+        ("0" * 37, NOT_AN_ID),
+        ("%00", NOT_AN_ID),
+        ("%3Cscript%3E", NOT_AN_ID),
+        ("%3Cscript%3Ealert(1)%3C%2Fscript%3E", NO_SUCH_PAGE),
+        ("..%2F..%2Fetc%2Fpasswd", NO_SUCH_PAGE),
+        ("é" * 40, NOT_AN_ID),
+        ("1" * 5000, NOT_AN_ID),
     ],
 )
 @pytest.mark.parametrize("suffix", ["", "audio/", "delete/"])
-def test_a_malformed_recording_id_is_a_404_with_a_message(alice_client, demo_space, bad_id, suffix):
+def test_a_malformed_recording_id_is_a_404_with_a_message(
+    alice_client, demo_space, bad_id, message, suffix
+):
     response = alice_client.get(f"/recordings/{bad_id}/{suffix}")
     assert response.status_code == 404
-    assert "That is not a recording ID" in text(response) or "Page not found" in text(response)
+    assert message in text(response)
     assert "<script>alert" not in text(response)
     assert demo_space.request_log == []
 
@@ -59,19 +65,28 @@ def test_another_projects_recording_cannot_be_deleted(alice_client, demo_space):
     assert foreign in {r["id"] for r in demo_space.recordings(OTHER_PROJECT_ID)}
 
 
-@pytest.mark.parametrize("value", ["nonsense", "", "   ", "<b>x</b>", "1" * 3000])
-def test_opening_a_garbage_id_says_so(alice_client, demo_space, value):
+@pytest.mark.parametrize(
+    ("value", "status", "message"),
+    [
+        ("nonsense", 200, NOT_AN_ID),
+        ("", 200, NOT_AN_ID),
+        ("   ", 200, NOT_AN_ID),
+        ("<b>x</b>", 200, NOT_AN_ID),
+        ("<script>", 200, NOT_AN_ID),
+        ("1" * 3000, 414, "too long"),
+    ],
+)
+def test_opening_a_garbage_id_says_so(alice_client, demo_space, value, status, message):
     response = alice_client.get("/recordings/go/", {"id": value}, follow=True)
-    assert response.status_code in (200, 414)
-    assert "That is not a recording ID" in text(response) or "too long" in text(response)
+    assert response.status_code == status
+    assert message in text(response)
 
 
 # --------------------------------------------------------------------------- cursors
 
 
 def next_link(client) -> str:
-    html = text(client.get("/recordings/"))
-    return html.split('rel="next"')[0].rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    return page_link(text(client.get("/recordings/")), "next")
 
 
 @pytest.mark.parametrize(
@@ -91,6 +106,7 @@ def test_a_tampered_page_link_is_a_400(alice_client, demo_space):
     flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
     response = alice_client.get(f"/recordings/?size=50&page={flipped}")
     assert response.status_code == 400
+    assert "This page link is not valid" in text(response)
     assert "The link was altered" in text(response)
 
 
@@ -124,13 +140,19 @@ def test_a_page_link_dies_with_its_credentials(alice_client, alice, demo_space):
 
 
 def test_a_signed_cursor_cannot_point_the_server_elsewhere(alice, alice_client, demo_space):
-    # Even a validly signed cursor is only ever a query string on the space's list path.
+    # Even a validly signed cursor is only ever a query string on the space's list paths.
     credential = Credential.objects.get(user=alice)
-    token = paging.sign_cursor(credential, "page_size=5#@evil.example/")
+    evil = "page_size=5#@evil.example/"
+    cursor = merged.encode_cursor(
+        {"relay": merged.Position(evil, 1, next=evil), "compat": merged.Position(evil)}
+    )
+    token = paging.sign_trail(credential, [cursor])
     response = alice_client.get(f"/recordings/?page={token}")
     assert response.status_code in (200, 502)
-    assert all(
-        path.startswith("/api/relay/rest/recordings?") for _, path, _ in demo_space.request_log
+    compat_list = f"/api/laml/2010-04-01/Accounts/{DEMO_PROJECT_ID}/Recordings?"
+    paths = [path for _, path, _ in demo_space.request_log]
+    assert paths and all(
+        path.startswith(("/api/relay/rest/recordings?", compat_list)) for path in paths
     )
 
 
@@ -138,7 +160,7 @@ def test_a_signed_cursor_cannot_point_the_server_elsewhere(alice, alice_client, 
 
 
 @pytest.mark.parametrize(
-    "size", ["0", "1", "24", "251", "1001", "-50", "50.0", "abc", "%00", "9" * 40]
+    "size", ["0", "1", "7", "24", "251", "1001", "-5", "-50", "50.0", "abc", "%00", "9" * 40]
 )
 def test_a_page_size_out_of_range_is_a_400_with_the_choices(alice_client, demo_space, size):
     response = alice_client.get(f"/recordings/?size={size}")
@@ -246,7 +268,7 @@ def test_markup_in_every_upstream_string_is_shown_as_text_on_the_recording(alice
         assert response.status_code == 200
         html = text(response)
         assert_escaped(html)
-        assert "&lt;script&gt;" in html
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html  # as text
 
 
 def test_markup_in_a_credential_label_is_text(client, db):

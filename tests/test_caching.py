@@ -1,13 +1,9 @@
 """Upstream answers are reused per credential for SIGNALWIRE_CACHE_SECONDS."""
 
-import pytest
 from django.core.cache import cache
 
 from demo_space import DEMO_API_TOKEN, DEMO_PROJECT_ID
-
-
-def upstream_gets(demo_space) -> int:
-    return sum(1 for method, path, _ in demo_space.request_log if method == "GET")
+from tests.conftest import upstream_gets
 
 
 def test_a_repeated_list_page_makes_no_upstream_call(alice_client, demo_space):
@@ -21,17 +17,14 @@ def test_caching_can_be_turned_off(alice_client, demo_space, settings):
     settings.SIGNALWIRE_CACHE_SECONDS = 0
     alice_client.get("/recordings/")
     alice_client.get("/recordings/")
-    assert upstream_gets(demo_space) == 2
+    assert upstream_gets(demo_space) == 4  # each page asks both API families again
 
 
-def test_playing_reuses_the_recording_details(alice_client, demo_space):
-    recording = next(
-        r for r in demo_space.recordings(DEMO_PROJECT_ID) if r["status"] == "completed"
-    )
-    alice_client.get(f"/recordings/{recording['id']}/")
+def test_playing_reuses_the_recording_details(alice_client, demo_space, playable):
+    alice_client.get(f"/recordings/{playable['id']}/")
     for start in (0, 1000, 2000):
         alice_client.get(
-            f"/recordings/{recording['id']}/audio/", headers={"Range": f"bytes={start}-"}
+            f"/recordings/{playable['id']}/audio/", headers={"Range": f"bytes={start}-"}
         )
     api_gets = [path for method, path, _ in demo_space.request_log if "/api/" in path]
     assert len(api_gets) == 1
@@ -72,55 +65,7 @@ def test_cache_keys_hold_no_token(alice_client):
     assert keys and not any(DEMO_API_TOKEN in key for key in keys)
 
 
-def test_a_broken_cache_does_not_break_the_page(alice_client, alice, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "recordings_app.redis_cache.ForgivingRedisCache",
-            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
-            "OPTIONS": {"socket_connect_timeout": 0.2},
-        }
-    }
+def test_a_broken_cache_does_not_break_the_page(alice_client, alice, settings, broken_cache):
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     alice_client.force_login(alice)  # sessions may have lived in that cache
     assert alice_client.get("/recordings/").status_code == 200
-
-
-@pytest.mark.django_db
-def test_healthz_reports_database_and_cache(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"ok": True, "database": "ok", "cache": "ok"}
-
-
-@pytest.mark.django_db
-def test_healthz_says_what_is_down(client, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "recordings_app.redis_cache.ForgivingRedisCache",
-            "LOCATION": "redis://127.0.0.1:9/0",
-            "OPTIONS": {"socket_connect_timeout": 0.2},
-        }
-    }
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["cache"].startswith("error: ")
-    assert response.json()["database"] == "ok"
-
-
-def test_each_request_logs_one_json_line_with_upstream_time(alice_client, caplog):
-    import json
-    import logging
-
-    from recordings_app.request_log import JsonFormatter
-
-    logger = logging.getLogger("dashboard.requests")
-    logger.addHandler(caplog.handler)
-    try:
-        alice_client.get("/recordings/")
-    finally:
-        logger.removeHandler(caplog.handler)
-    [record] = [r for r in caplog.records if r.name == "dashboard.requests"]
-    line = json.loads(JsonFormatter().format(record))
-    assert line["path"] == "/recordings/" and line["status"] == 200
-    assert line["upstream_calls"] == 1 and line["upstream_status"] == 200
-    assert line["upstream_ms"] > 0 and line["ms"] >= line["upstream_ms"]

@@ -1,5 +1,3 @@
-import csv
-import io
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -11,6 +9,7 @@ from index_rows import index_row
 
 from recordings_app.models import Credential
 from recordings_app.reports import Period, period_from
+from tests.conftest import csv_lines
 
 pytestmark = pytest.mark.no_upstream
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -52,12 +51,6 @@ def known(alice, bob):
     gone.save()
     index_row(Credential.objects.get(user=bob), local(0, 11), price="100")  # bob's, not alice's
     return credential
-
-
-@pytest.fixture
-def berlin_client(alice_client):
-    alice_client.cookies["tz"] = "Europe/Berlin"
-    return alice_client
 
 
 def figures(client, query):
@@ -161,7 +154,7 @@ def test_breakdowns_split_by_status(berlin_client, known):
 def test_the_daily_csv_has_one_row_per_day_and_currency(berlin_client, known):
     response = berlin_client.get("/costs/daily.csv?period=7d")
     assert response["Content-Type"].startswith("text/csv")
-    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    lines = csv_lines(response)
     assert lines[0] == ["date", "currency", "recordings", "seconds", "price"]
     day = {n: local(n, 0).date().isoformat() for n in range(7)}
     assert len(lines) == 1 + 7 * 2
@@ -174,7 +167,7 @@ def test_the_daily_csv_has_one_row_per_day_and_currency(berlin_client, known):
 
 def test_the_recordings_csv_lists_the_periods_recordings(berlin_client, known):
     response = berlin_client.get("/costs/recordings.csv?period=today")
-    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    lines = csv_lines(response)
     assert [(line[3], line[4]) for line in lines[1:]] == [("0.25", "USD"), ("0.50", "USD")]
 
 
@@ -269,10 +262,10 @@ def test_days_are_local_days_across_a_daylight_saving_change(berlin_client, alic
     index_row(credential, datetime(2026, 3, 30, 0, 30, tzinfo=BERLIN), price="0.40")
     for query in ("from=2026-03-28&to=2026-03-30", "from=2026-03-28&to=2026-03-28"):
         response = berlin_client.get(f"/costs/daily.csv?{query}")
-        lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        lines = csv_lines(response)
         assert lines[1] == ["2026-03-28", "USD", "1", "60", "0.10"]
     response = berlin_client.get("/costs/daily.csv?from=2026-03-28&to=2026-03-30")
-    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    lines = csv_lines(response)
     assert lines[2:] == [
         ["2026-03-29", "USD", "1", "60", "0.20"],
         ["2026-03-30", "USD", "1", "60", "0.40"],

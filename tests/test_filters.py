@@ -1,5 +1,3 @@
-import csv
-import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +7,7 @@ from index_rows import index_row
 from demo_space import DEMO_PROJECT_ID
 from recordings_app import index
 from recordings_app.models import Credential
+from tests.conftest import csv_lines
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = datetime(2026, 3, 10, tzinfo=BERLIN)  # a plain winter day: UTC+1
@@ -53,12 +52,6 @@ def rows(alice):
     gone.vanished_at = gone.created_at
     gone.save()
     return made
-
-
-@pytest.fixture
-def berlin_client(alice_client):
-    alice_client.cookies["tz"] = "Europe/Berlin"
-    return alice_client
 
 
 def shown_ids(response) -> list[str]:
@@ -173,7 +166,7 @@ def test_another_users_index_is_never_searched(bob_client, rows):
 def test_the_csv_export_holds_the_filtered_recordings(berlin_client, rows):
     response = berlin_client.get("/recordings/export.csv?status=failed")
     assert response["Content-Type"].startswith("text/csv")
-    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    lines = csv_lines(response)
     assert lines[0][:6] == ["id", "created_at", "duration_seconds", "price", "price_unit", "status"]
     failed = rows["failed"]
     assert lines[1:] == [

@@ -13,7 +13,21 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 MARK = "<i>mark</i>"  # unescaped, this would be markup in the page
+from demo_space import DEMO_PROJECT_ID  # noqa: E402
+
 LIST_PREFIX = "/api/relay/rest/recordings?"
+# The list page reads the Compatibility list too: here it has nothing, so the page's
+# rows are exactly the RELAY ones under test.
+COMPAT_LIST_PREFIX = f"/api/laml/2010-04-01/Accounts/{DEMO_PROJECT_ID}/Recordings"
+NO_CXML = {
+    "uri": COMPAT_LIST_PREFIX,
+    "first_page_uri": COMPAT_LIST_PREFIX,
+    "next_page_uri": None,
+    "previous_page_uri": None,
+    "page": 0,
+    "page_size": 50,
+    "recordings": [],
+}
 DETAIL_PREFIX = "/api/relay/rest/recordings/"
 
 texts = st.one_of(
@@ -99,6 +113,7 @@ def assert_shown_as_text(response):
 def test_any_list_page_renders_and_escapes(alice_client, demo_space, page):
     fresh_example(demo_space)
     demo_space.add_fault(status=200, body={"links": {}, "data": page}, path_prefix=LIST_PREFIX)
+    demo_space.add_fault(status=200, body=NO_CXML, path_prefix=COMPAT_LIST_PREFIX)
     response = alice_client.get("/recordings/")
     assert response.status_code == 200
     assert_shown_as_text(response)

@@ -39,7 +39,7 @@ from .exceptions import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
-from .media import MAX_MEDIA_REDIRECTS, MEDIA_CHUNK, MediaStream, media_target
+from .media import MAX_MEDIA_REDIRECTS, MEDIA_CHUNK, MediaStream, media_target, single_range
 from .recording import (
     EARLIEST,
     FAMILIES,
@@ -93,6 +93,7 @@ __all__ = [
     "MalformedResponse",
     "MediaRefused",
     "MediaStream",
+    "single_range",
     "MediaUnavailable",
     "PageTotals",
     "RateLimited",

@@ -13,6 +13,7 @@ those stand-ins count as SignalWire's own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -88,7 +89,11 @@ def open_media(url: str | None, *, space: str, auth, range_header: str | None) -
     own hosts."""
     if not url:
         raise MediaUnavailable(missing=True)
-    headers = {"Range": range_header} if range_header else None
+    # The bytes pass through as they are stored: a compressed answer would arrive with
+    # a Content-Length that is not the file's.
+    headers = {"Accept-Encoding": "identity"}
+    if range_header:
+        headers["Range"] = range_header
     space_host = urlsplit(space_base_url(space)).hostname
     for _ in range(MAX_MEDIA_REDIRECTS + 1):
         target = media_target(url)
@@ -123,12 +128,34 @@ def open_media(url: str | None, *, space: str, auth, range_header: str | None) -
     raise MediaUnavailable()
 
 
+_RANGE = re.compile(r"bytes=(?:(\d{1,15})-(\d{0,15})|-(\d{1,15}))")
+
+
+def single_range(value: str | None) -> str | None:
+    """A `Range` header worth passing on: one well-formed byte range, written the one
+    way (`bytes=0-`, not `bytes=00-` or `BYTES=0-`); None for anything else, which is
+    then answered as the whole file. Several ranges are never passed on: a media file
+    is read from one place at a time."""
+    match = _RANGE.fullmatch((value or "").strip())
+    if match is None:
+        return None
+    first, last, suffix = match.groups()
+    if suffix is not None:
+        return f"bytes=-{int(suffix)}" if int(suffix) else None
+    if last and int(last) < int(first):
+        return None
+    return f"bytes={int(first)}-{int(last) if last else ''}"
+
+
 class MediaStream:
     """An open upstream media answer: status, the headers worth passing on, and the
-    body in chunks. A stream that breaks off midway just ends; the byte count the
-    browser was promised tells it the file is short."""
+    body in chunks, as upstream sent them. A stream that breaks off midway just ends;
+    the byte count the browser was promised tells it the file is short.
 
-    PASSED_HEADERS = ("Content-Type", "Content-Length", "Content-Range", "Accept-Ranges")
+    The type is an audio type or application/octet-stream, never what a foreign host
+    claims (text/html from a hostile host would otherwise run as a page of ours)."""
+
+    PASSED_HEADERS = ("Content-Length", "Content-Range", "Accept-Ranges")
 
     def __init__(self, response: requests.Response):
         self._response = response
@@ -136,11 +163,20 @@ class MediaStream:
         self.headers = {
             name: response.headers[name] for name in self.PASSED_HEADERS if name in response.headers
         }
+        self.headers["Content-Type"] = audio_type(response.headers.get("Content-Type", ""))
+
+    @property
+    def starts_at_zero(self) -> bool:
+        """The answer delivers the file from its first byte (the whole of it, or a
+        range from 0)."""
+        if self.status == 200:
+            return True
+        return self.status == 206 and self.headers.get("Content-Range", "").startswith("bytes 0-")
 
     def __iter__(self) -> Iterator[bytes]:
         raw = self._response.raw
         try:
-            while chunk := raw.read1(MEDIA_CHUNK, decode_content=True):
+            while chunk := raw.read1(MEDIA_CHUNK, decode_content=False):
                 yield chunk
         except (urllib3.exceptions.HTTPError, OSError):
             return
@@ -149,3 +185,14 @@ class MediaStream:
 
     def close(self) -> None:
         self._response.close()
+
+
+def audio_type(content_type: str) -> str:
+    """An audio media type as given (audio/wav, audio/mpeg, audio/mp4; MP4 served as
+    video/mp4 counts), else application/octet-stream."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind == "video/mp4":
+        return "audio/mp4"
+    if re.fullmatch(r"audio/[a-z0-9.+-]{1,40}", kind):
+        return kind
+    return "application/octet-stream"

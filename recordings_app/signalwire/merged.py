@@ -54,6 +54,9 @@ class Position:
     cursor: str | None = None  # upstream cursor of the page being read; None: the first
     shown: int = 0  # items of that page already shown
     done: bool = False  # nothing left in this family
+    # The upstream cursor of the page after it (when `shown` > 0), so that page can be
+    # asked for at the same time as this one: it is likely to be needed.
+    next: str | None = None
 
 
 def merged_page(fetchers: dict[str, Fetch], cursor: str | None, page_size: int) -> RecordingPage:
@@ -64,7 +67,7 @@ def merged_page(fetchers: dict[str, Fetch], cursor: str | None, page_size: int) 
     the current one runs out within this merged page. A family refused with 401, 403
     or 404 is left out and named in `unavailable`; when both are, RELAY's error is
     raised."""
-    start = decode_cursor(cursor) if cursor is not None else dict.fromkeys(FAMILIES, Position())
+    start = start_positions(cursor)
     readers: dict[str, _Reader] = {}
     refused: dict[str, SignalWireError] = {}
     for family in FAMILIES:
@@ -120,8 +123,10 @@ class _Reader:
         self.fetches += 1
         items = page.recordings
         if self.family == "relay":
-            # SignalWire: RELAY's order is undocumented; newest first, undated last.
-            items = tuple(sorted(items, key=_dated_newest_first, reverse=True))
+            # SignalWire: RELAY's order is undocumented: newest first here. An undated
+            # recording (a broken created_at) cannot be placed in time: it goes first,
+            # so the newest page shows it (marked incomplete) rather than a random one.
+            items = tuple(sorted(items, key=_time, reverse=True))
         self.cursor, self.items, self.next_cursor = cursor, items, page.next_cursor
 
     def head(self) -> Recording | None:
@@ -139,16 +144,12 @@ class _Reader:
 
     def position(self) -> Position:
         if self.shown < len(self.items):
-            return Position(self.cursor, self.shown)
+            return Position(self.cursor, self.shown, next=self.next_cursor)
         # This page is used up: start the next merged page on the next upstream page
         # rather than fetching this one again only to skip all of it.
         if self.next_cursor is None:
             return Position(done=True)
         return Position(self.next_cursor, 0)
-
-
-def _dated_newest_first(recording: Recording):
-    return (recording.created_at is not None, recording.created_at or LATEST)
 
 
 def _time(recording: Recording) -> datetime:
@@ -162,8 +163,16 @@ def _refusal_words(error: SignalWireError) -> str:
 # ------------------------------------------------------------------- the cursor
 
 
+def start_positions(cursor: str | None) -> dict[str, Position]:
+    """Where each family's reading starts for a merged cursor (None: the first page)."""
+    return decode_cursor(cursor) if cursor is not None else dict.fromkeys(FAMILIES, Position())
+
+
 def encode_cursor(positions: dict[str, Position]) -> str:
-    state = {f: [positions[f].cursor, positions[f].shown, positions[f].done] for f in FAMILIES}
+    state = {
+        f: [positions[f].cursor, positions[f].shown, positions[f].done, positions[f].next]
+        for f in FAMILIES
+    }
     text = json.dumps(state, separators=(",", ":"))
     return _PREFIX + base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -183,10 +192,13 @@ def decode_cursor(cursor: str) -> dict[str, Position]:
     positions = {}
     for family in FAMILIES:
         match state[family]:
-            case [str() | None as upstream, int() as shown, bool() as done] if (
-                not isinstance(shown, bool) and 0 <= shown <= 10_000
-            ):
-                positions[family] = Position(upstream, shown, done)
+            case [
+                str() | None as upstream,
+                int() as shown,
+                bool() as done,
+                str() | None as nxt,
+            ] if not isinstance(shown, bool) and 0 <= shown <= 10_000:
+                positions[family] = Position(upstream, shown, done, nxt)
             case _:
                 raise InvalidCursor()
     return positions

@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -51,11 +51,31 @@ MAX_BACKOFF = 4.0
 
 @dataclass
 class UpstreamUsage:
-    """What one request of ours cost upstream: for the request log and the benchmarks."""
+    """What one request of ours cost upstream: for the request log and the benchmarks.
+
+    `seconds` is the time during which at least one upstream call was outstanding: calls
+    made at once (the two API families of a merged list page) overlap, so it never
+    exceeds the request's own time."""
 
     calls: int = 0
     seconds: float = 0.0
     last_status: int | None = None
+    _open: int = field(default=0, repr=False)
+    _since: float = field(default=0.0, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def begin(self) -> None:
+        with self._lock:
+            self.calls += 1
+            if self._open == 0:
+                self._since = time.monotonic()
+            self._open += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self._open -= 1
+            if self._open == 0:
+                self.seconds += time.monotonic() - self._since
 
 
 _usage: contextvars.ContextVar[UpstreamUsage | None] = contextvars.ContextVar(
@@ -196,8 +216,7 @@ def _send(method: str, url: str, *, auth, headers=None, stream=False) -> request
     attempt = 0
     usage = _usage.get() or UpstreamUsage()
     while True:
-        started = time.monotonic()
-        usage.calls += 1
+        usage.begin()
         try:
             response = _session().request(
                 method,
@@ -221,7 +240,7 @@ def _send(method: str, url: str, *, auth, headers=None, stream=False) -> request
         except requests.RequestException:
             raise UpstreamUnreachable() from None
         finally:
-            usage.seconds += time.monotonic() - started
+            usage.end()
         usage.last_status = response.status_code
 
         # SignalWire: a DELETE is not retried; a repeat after a lost answer could

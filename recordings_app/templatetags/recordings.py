@@ -5,7 +5,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.text import slugify
+
+from recordings_app.signalwire import STATUS_FAMILIES, status_family
 
 register = template.Library()
 
@@ -67,10 +68,16 @@ def when(value, seconds=False, text_only=False):
 
 @register.simple_tag
 def status_badge(recording):
-    """The status as a badge; a failed one with its error code."""
+    """SignalWire's own status word as a badge coloured by its family (done, in progress,
+    no audio, failed, other), the family named on hover; a failed one with its error
+    code."""
     if recording.status:
+        family = status_family(recording.status, recording.error_code)
         badge = format_html(
-            '<span class="badge status-{}">{}</span>', slugify(recording.status), recording.status
+            '<span class="badge status-{}" title="{}">{}</span>',
+            family,
+            STATUS_FAMILIES[family],
+            recording.status,
         )
     else:
         badge = mark_safe('<span class="missing">—</span>')  # noqa: S308 - a constant

@@ -26,6 +26,7 @@ from recordings_app.signalwire import (
     SignalWireError,
     UpstreamTimeout,
     canonical_uuid,
+    single_range,
 )
 
 
@@ -100,18 +101,26 @@ def recording_detail(request: HttpRequest, recording_id: str):
 @require_safe
 @login_required
 def recording_audio(request: HttpRequest, recording_id: str):
-    """The recording's audio through our own URL, in chunks, with `Range` passed on so
-    the browser can seek. `?download=1` answers as an attachment (and is audited)."""
+    """The recording's audio through our own URL, in chunks, with one well-formed `Range`
+    passed on so the browser can seek (anything else gets the whole file).
+    `?download=1` answers as an attachment, audited when it delivers the file from its
+    first byte (a resumed download is the same download)."""
     recording_id = checked_recording_id(recording_id)
     credential = active_credential(request)
     client = credential.client()
     recording = client.get_recording(recording_id)
-    media = client.open_media(recording, request.headers.get("Range"))
+    media = client.open_media(recording, single_range(request.headers.get("Range")))
     download = bool(request.GET.get("download"))
-    if download:
-        audit.record_download(request, recording_id, credential)
+    if download and request.method == "GET" and media.starts_at_zero:
+        audit.record(
+            request, audit.Action.DOWNLOAD, recording_id=recording_id, credential=credential
+        )
     response = StreamingHttpResponse(media, status=media.status, headers=media.headers)
     response["Cache-Control"] = "private, max-age=3600"
+    # Bytes from elsewhere are never a page of ours: not sniffed, and if a browser opens
+    # them as a document anyway, sandboxed (no script, no same-origin access).
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
     if download:
         extension = _media_extension(recording.url, media.headers.get("Content-Type", ""))
         response["Content-Disposition"] = (

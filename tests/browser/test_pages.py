@@ -6,6 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from demo_space import DEMO_API_TOKEN, DEMO_PROJECT_ID
+from tests.conftest import listed
 
 # What sticks out past a phone's width, for the failure message.
 WIDER_THAN_PHONE = """() => [...document.querySelectorAll('body *')]
@@ -31,7 +32,7 @@ def test_logging_in_through_the_form(page, alice, demo_space, axe, docs_screensh
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/recordings/$"))
     expect(page.get_by_role("heading", name="Recordings")).to_be_visible()
-    assert row_ids(page) == [r["id"] for r in demo_space.recordings(DEMO_PROJECT_ID)[:50]]
+    assert row_ids(page) == [r["id"] for r in listed(demo_space, DEMO_PROJECT_ID)[:50]]
     assert axe(page) == []
     docs_screenshot(page, "list")
 
@@ -65,7 +66,7 @@ def test_adding_credentials_through_the_form(page, carol, demo_space, axe):
 
 def test_paging_with_htmx_keeps_the_address_bar_reload_and_back_true(alice_page, demo_space):
     page = alice_page
-    newest = [r["id"] for r in demo_space.recordings(DEMO_PROJECT_ID)]
+    newest = [r["id"] for r in listed(demo_space, DEMO_PROJECT_ID)]
     page.evaluate("window.__sameDocument = true")
 
     page.get_by_role("link", name="Older ›").click()
