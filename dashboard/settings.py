@@ -143,8 +143,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Background work (the index sync) goes through Django's Tasks API into the database;
-# `manage.py db_worker` runs it. No threads in the web process.
+# `manage.py worker` runs it. No threads in the web process.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# `manage.py worker` (db_worker plus a scheduler) asks for a sync of every credential
+# whose index is older than this, in minutes (a fraction is fine), and for a full one
+# once a day.
+SYNC_EVERY_MINUTES = envfloat("SYNC_EVERY_MINUTES", "10")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -26,6 +26,10 @@ RECORDING_COLUMNS = (
     "byte_size",
     "leg_id",
     "conference_id",
+    # Added after the columns above, so spreadsheets built on them keep working.
+    "family",
+    "status_family",
+    "call_sid",
 )
 DAILY_COLUMNS = ("date", "currency", "recordings", "seconds", "price")
 ACTIVITY_COLUMNS = (

@@ -1,21 +1,35 @@
 """The local index of recording metadata (never audio), and the sync that fills it.
 
-A sync walks SignalWire's list newest first, `page_size=1000`, through
-`SignalWireClient.list_recordings` only, and upserts each page in one transaction
-together with its progress (cursor, pages read), so a worker killed between pages
-resumes at the next page. All state is in the database (`IndexSync`): any number of
-app servers, workers and foreground commands may share it.
+A pass reads both API families' lists, `page_size=1000`, through the client only:
+RELAY (`SignalWireClient.list_recordings`), then Compatibility
+(`list_compat_recordings`). Each page is upserted in one transaction together with the
+pass's progress (family, cursor, pages read), so a worker killed between pages resumes
+at the next page. All state is in the database (`IndexSync`): any number of app
+servers, workers and foreground commands may share it.
 
 Two kinds of pass:
-- full: every page. At the end, indexed recordings it did not see are marked vanished
-  (deleted upstream). The first sync of a credential is full, and so is any
-  `--full` run.
-- incremental: stops at the first page reaching back past a horizon: RECHECK_DAYS
-  before the newest recording the last finished pass saw. So it reads every new
-  recording, then re-reads the last few days, whose status and price can still
-  change (an in-progress recording completes, a price is settled). The rule is per
-  page: the page that crosses the horizon is the last one read. Recordings in the
-  span it re-read that it did not see are marked vanished too.
+- full: every page of both lists. At the end of each list, that family's indexed
+  recordings the pass did not see are marked vanished (deleted upstream). The first
+  sync of a credential is full, and so is any `--full` run (the worker's scheduler asks
+  for one a day, see tasks.py).
+- incremental: reads each list back to a horizon, RECHECK_DAYS before the newest
+  recording of that family the last pass saw, so it reads every new recording and
+  re-reads the last few days, whose status and price can still change. Recordings in
+  the span it re-read that it did not see are marked vanished too.
+  - Compatibility is documented newest first and filters by date: the pass asks for
+    `DateCreated>` the horizon and reads that to its end.
+  - SignalWire: RELAY's order is not documented and it has no date filter. The pass
+    stops at the first page reaching back past the horizon only while the pages it read
+    show the list newest first (created_at never increasing within a page, nor from
+    one page to the next) and it has met the newest recording the last pass saw (or a
+    newer one). The first sign of another order turns the rest of the read into a full
+    one (nothing is lost, and everything is reconciled) and is remembered
+    (`relay_newest_first`): later passes read that space's RELAY list to the end
+    straight away.
+
+A family whose list is refused (401, 403 or 404 on its first page) is skipped for the
+pass, in words on the state (`unavailable`), and the other family is still indexed;
+the sync fails only when neither can be read, or on any other error.
 
 A pass is held by a lease (a random token plus a heartbeat per page): a second
 runner for the same credential backs off, and a pass whose heartbeat is older than
@@ -30,6 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -37,7 +52,16 @@ from django.utils import timezone
 
 from recordings_app.errors import explain
 from recordings_app.models import Credential, IndexedRecording, IndexSync
-from recordings_app.signalwire import Recording, SignalWireClient, SignalWireError
+from recordings_app.signalwire import (
+    FAMILIES,
+    FAMILY_LABELS,
+    Recording,
+    RecordingPage,
+    SignalWireClient,
+    SignalWireError,
+    status_family,
+)
+from recordings_app.signalwire.merged import REFUSALS
 
 PAGE_SIZE = 1000  # SignalWire's maximum: the fewest requests
 RECHECK_DAYS = 3
@@ -51,6 +75,7 @@ UPDATED_FIELDS = [
     "price",
     "price_unit",
     "status",
+    "status_family",
     "error_code",
     "track",
     "stereo",
@@ -58,6 +83,9 @@ UPDATED_FIELDS = [
     "source",
     "leg_id",
     "conference_id",
+    "family",
+    "cxml_source",
+    "call_sid",
     "url",
     "last_seen",
     "vanished_at",
@@ -130,31 +158,55 @@ def run_sync(
     on_page: Callable[[IndexSync], None] | None = None,
 ) -> IndexSync | None:
     """Run (or resume) a pass for one credential in this process. Returns the final
-    state, or None if another runner holds the pass. Upstream failures are recorded on
-    the state (the cursor is kept, so the next run resumes) and raised."""
+    state, or None if another runner holds the pass. A family refused on its first page
+    is skipped and named on the state; any other upstream failure, or both families
+    refused, is recorded on the state (the cursor is kept, so the next run resumes) and
+    raised."""
     token = _claim(credential, full)
     if token is None:
         return None
     state = IndexSync.objects.get(credential=credential)
     client = client or credential.fresh_client()
+
+    def read(family: str, cursor: str | None, horizon: datetime | None) -> RecordingPage:
+        if family == "compat":
+            # The date filter goes on the first page; upstream's next links carry it on.
+            after = horizon if cursor is None else None
+            return client.list_compat_recordings(cursor, page_size=page_size, created_after=after)
+        return client.list_recordings(cursor, page_size=page_size)
+
     # One page is fetched ahead while the current one is stored, so waiting on upstream
     # and writing to the database overlap. Only this function's own thread pool of one
     # (never a view's thread); the fetcher touches no database, and the cursor is still
     # committed page by page in order, so a kill loses at most the page fetched ahead.
     fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-fetch")
+    refused: dict[str, SignalWireError] = {}
     try:
-        ahead = fetcher.submit(client.list_recordings, state.cursor or None, page_size=page_size)
-        while True:
-            page = ahead.result()
-            if not _is_last(state, page):
-                ahead = fetcher.submit(
-                    client.list_recordings, page.next_cursor, page_size=page_size
-                )
-            state = _store_page(credential, state, token, page)
-            if on_page:
-                on_page(state)
-            if not state.cursor:
-                return state
+        while state.state == IndexSync.State.RUNNING:
+            family = state.family
+            ahead = fetcher.submit(read, family, state.cursor or None, state.horizon)
+            while state.state == IndexSync.State.RUNNING and state.family == family:
+                try:
+                    page = ahead.result()
+                except tuple(REFUSALS) as error:
+                    if state.cursor:
+                        raise  # refused halfway through a list: fail, and resume later
+                    refused[family] = error
+                    if set(state.unavailable) | {family} >= set(FAMILIES):
+                        # Nothing can be read: the sync fails, and the next starts afresh.
+                        IndexSync.objects.filter(pk=state.pk, lease=token).update(
+                            family=FAMILIES[0], cursor=""
+                        )
+                        raise refused.get(FAMILIES[0], error) from None
+                    state = _skip_family(state, token, family, error)
+                    break
+                verdict = _judge(state, page)
+                if not verdict.last:
+                    ahead = fetcher.submit(read, family, page.next_cursor, None)
+                state = _store_page(credential, state, token, page, verdict)
+                if on_page:
+                    on_page(state)
+        return state
     except LeaseLost:
         return None
     except SignalWireError as error:
@@ -169,13 +221,46 @@ def run_sync(
         fetcher.shutdown(wait=True, cancel_futures=True)
 
 
-def _is_last(state: IndexSync, page) -> bool:
-    """The pass ends with this page: upstream has no next one, or an incremental pass
-    has reached back past its horizon."""
-    if not page.next_cursor:
-        return True
+@dataclass(frozen=True)
+class _Verdict:
+    """What a page means for the read of its family's list."""
+
+    times: list[datetime]  # its indexable recordings' creation times, in list order
+    in_order: bool  # RELAY: it continues a newest-first list (Compatibility: not asked)
+    last: bool  # the family's read ends with it
+
+
+def _judge(state: IndexSync, page: RecordingPage) -> _Verdict:
     times = [rec.created_at for rec in page.recordings if rec.id and rec.created_at]
-    return state.horizon is not None and bool(times) and min(times) < state.horizon
+    if state.family != "relay":
+        # Compatibility: an incremental read asked for DateCreated> its horizon, so it
+        # reads what it was given to the end; the order does not matter.
+        return _Verdict(times, True, not page.next_cursor)
+    in_order = newest_first(times, state.page_oldest)
+    stops = in_order and state.horizon is not None and _reaches_back(state, times)
+    return _Verdict(times, in_order, not page.next_cursor or stops)
+
+
+def newest_first(times: list[datetime], before: datetime | None) -> bool:
+    """The page continues a newest-first list: no recording newer than the one listed
+    before it, and none newer than the oldest of the previous page (`before`). Equal
+    times are in order."""
+    if before is not None and times and max(times) > before:
+        return False
+    return all(earlier >= later for earlier, later in pairwise(times))
+
+
+def _reaches_back(state: IndexSync, times: list[datetime]) -> bool:
+    """An incremental RELAY read (whose pages so far were newest first) may end with
+    this page: it reaches back past the horizon, and the read has met a recording at
+    least as new as the newest the last pass saw. The second condition is what shows
+    the first pages really held the newest recordings: a list whose pages are each in
+    order but come oldest page first starts with old recordings only, so it is read on
+    until the next page gives the order away."""
+    if not times:
+        return False
+    newest = max(times if state.pass_newest is None else [*times, state.pass_newest])
+    return min(times) < state.horizon and newest >= state.relay_complete_through
 
 
 def is_stale(state: IndexSync, now: datetime) -> bool:
@@ -196,53 +281,129 @@ def _claim(credential: Credential, full: bool) -> str | None:
     )
     if not claimed:
         return None
-    if not state.cursor:  # no pass half done: start one
-        full = full or state.complete_through is None
-        horizon = None if full else state.complete_through - timedelta(days=RECHECK_DAYS)
-        known = indexed_recordings(credential)
-        if horizon is not None:
-            known = known.filter(created_at__gte=horizon)
-        expected = known.count() if state.complete_through else None
+    if not state.cursor and state.family == FAMILIES[0]:  # no pass half done: start one
+        never = state.relay_complete_through is None and state.compat_complete_through is None
+        state.full_pass = full or never
         IndexSync.objects.filter(pk=state.pk, lease=token).update(
-            full_pass=full,
+            full_pass=state.full_pass,
             pass_started_at=now,
-            pass_newest=None,
-            horizon=horizon,
             pages_read=0,
             recordings_seen=0,
-            expected_total=expected or None,
+            expected_total=_expected(credential, state),
+            unavailable={},
+            **_start_family(state, FAMILIES[0]),
         )
     return token
 
 
-def _store_page(credential: Credential, state: IndexSync, token: str, page) -> IndexSync:
+def _horizon(state: IndexSync, family: str) -> datetime | None:
+    """Where this pass's read of `family` may stop; None: read all of it."""
+    through = getattr(state, f"{family}_complete_through")
+    if state.full_pass or through is None:
+        return None
+    if family == "relay" and not state.relay_newest_first:
+        return None  # SignalWire: this space's RELAY list was seen in another order
+    return through - timedelta(days=RECHECK_DAYS)
+
+
+def _expected(credential: Credential, state: IndexSync) -> int | None:
+    """How many recordings the pass will likely read: what the index holds in the spans
+    it re-reads. Unknown (None) before a first finished pass."""
+    if state.indexed_as_of is None:
+        return None
+    total = 0
+    for family in FAMILIES:
+        known = indexed_recordings(credential).filter(family=family)
+        horizon = _horizon(state, family)
+        if horizon is not None:
+            known = known.filter(created_at__gte=horizon)
+        total += known.count()
+    return total or None
+
+
+def _start_family(state: IndexSync, family: str) -> dict:
+    return {
+        "family": family,
+        "cursor": "",
+        "pass_newest": None,
+        "page_oldest": None,
+        "horizon": _horizon(state, family),
+    }
+
+
+def _after(state: IndexSync, family: str) -> dict:
+    """The changes that move the pass on from `family`'s list: to the next family's
+    first page or, after the last family, to the end of the pass."""
+    following = FAMILIES.index(family) + 1
+    if following < len(FAMILIES):
+        return _start_family(state, FAMILIES[following])
+    end = {
+        "state": IndexSync.State.IDLE,
+        "lease": "",
+        "family": FAMILIES[0],
+        "cursor": "",
+        "indexed_as_of": state.pass_started_at,
+    }
+    if state.full_pass:
+        end["last_full_at"] = state.pass_started_at
+    return end
+
+
+def _store_page(
+    credential: Credential, state: IndexSync, token: str, page: RecordingPage, verdict: _Verdict
+) -> IndexSync:
     now = timezone.now()
+    family = state.family
     recordings = [rec for rec in page.recordings if rec.id and rec.created_at]
-    times = [rec.created_at for rec in recordings]
-    oldest = min(times, default=None)
-    newest = state.pass_newest or max(times, default=None)
-    done = _is_last(state, page)
-    crossed = done and bool(page.next_cursor)  # ended at the horizon, not at the end
+    times = verdict.times
+    newest = max([t for t in (state.pass_newest, *times) if t is not None], default=None)
     changes = {
-        "cursor": "" if done else page.next_cursor,
+        "cursor": "" if verdict.last else page.next_cursor,
         "pages_read": state.pages_read + 1,
         "recordings_seen": state.recordings_seen + len(recordings),
         "pass_newest": newest,
+        "page_oldest": min(times, default=state.page_oldest),
         "heartbeat": now,
     }
-    if done:
-        changes.update(
-            state=IndexSync.State.IDLE,
-            lease="",
-            complete_through=newest or state.complete_through,
-            indexed_as_of=state.pass_started_at,
-        )
+    if not verdict.in_order:
+        # SignalWire: this space's RELAY list is not newest first. The read goes on to
+        # the end (nothing is lost, and all of it is reconciled), and later passes know.
+        changes.update(relay_newest_first=False, horizon=None)
+    since = None  # the family's recordings newer than this were all re-read (None: all)
+    if verdict.last:
+        if page.next_cursor:  # RELAY, newest first, stopped past its horizon
+            since = min(times)
+        elif family == "compat" and state.horizon is not None:
+            # SignalWire: dates have whole seconds, and whether `DateCreated>` includes
+            # the second it names is not documented: what is newer than it was re-read.
+            since = state.horizon.replace(microsecond=0)
+        through = f"{family}_complete_through"
+        changes[through] = newest or getattr(state, through)
+        changes.update(_after(state, family))
     with transaction.atomic():
         if not IndexSync.objects.filter(pk=state.pk, lease=token).update(**changes):
             raise LeaseLost()
         _upsert(credential, recordings, now)
-        if done:
-            _mark_vanished(credential, state, oldest if crossed else None, now)
+        if verdict.last:
+            _mark_vanished(credential, family, state.pass_started_at, since, now)
+    for name, value in changes.items():
+        setattr(state, name, value)
+    return state
+
+
+def _skip_family(state: IndexSync, token: str, family: str, error: SignalWireError) -> IndexSync:
+    """`family`'s list is refused: say so on the state and go on with the pass."""
+    words = next(words for kind, words in REFUSALS.items() if isinstance(error, kind))
+    changes = {
+        "unavailable": {
+            **state.unavailable,
+            family: f"{FAMILY_LABELS[family]} recordings: {words}",
+        },
+        "heartbeat": timezone.now(),
+        **_after(state, family),
+    }
+    if not IndexSync.objects.filter(pk=state.pk, lease=token).update(**changes):
+        raise LeaseLost()
     for name, value in changes.items():
         setattr(state, name, value)
     return state
@@ -252,7 +413,7 @@ def _upsert(credential: Credential, recordings: list[Recording], now: datetime) 
     """Insert or update a page of recordings in one executemany.
 
     Not bulk_create(update_conflicts=True): on SQLite Django splits it into batches of
-    999 // 19 = 52 rows and prepares every value through its field, which made a page
+    999 // 23 = 43 rows and prepares every value through its field, which made a page
     of 1,000 cost ten times its wait on upstream. INSERT ... ON CONFLICT DO UPDATE is
     the same statement bulk_create writes, understood by SQLite and Postgres alike."""
     if not recordings:
@@ -284,6 +445,7 @@ def _upsert(credential: Credential, recordings: list[Recording], now: datetime) 
                 price,
                 (rec.price_unit or "")[:8],
                 (rec.status or "")[:32],
+                status_family(rec.status, rec.error_code),
                 (rec.error_code or "")[:64],
                 (rec.track or "")[:32],
                 rec.stereo,
@@ -291,6 +453,9 @@ def _upsert(credential: Credential, recordings: list[Recording], now: datetime) 
                 rec.source,
                 rec.leg_id or "",
                 rec.conference_id or "",
+                rec.family,
+                (rec.cxml_source or "")[:32],
+                rec.call_sid or "",
                 rec.url or "",
                 seen,
                 None,  # vanished_at: seen again, so not vanished
@@ -300,14 +465,12 @@ def _upsert(credential: Credential, recordings: list[Recording], now: datetime) 
         cursor.executemany(sql, rows)
 
 
-def _mark_vanished(credential, state, oldest, now) -> None:
-    """Recordings in the span this pass covered that it did not see are gone upstream.
-    A pass covers everything newer than the oldest recording of its last page (the list
-    is newest first, so nothing indexed is newer than its first page); a pass that
-    reached the last page covers everything."""
-    unseen = indexed_recordings(credential).filter(last_seen__lt=state.pass_started_at)
-    if oldest is not None:
-        unseen = unseen.filter(created_at__gt=oldest)
+def _mark_vanished(credential, family, pass_started_at, since, now) -> None:
+    """`family`'s indexed recordings that the pass did not see, among those newer than
+    `since` (all of them when None: the pass read the whole list), are gone upstream."""
+    unseen = indexed_recordings(credential).filter(family=family, last_seen__lt=pass_started_at)
+    if since is not None:
+        unseen = unseen.filter(created_at__gt=since)
     unseen.update(vanished_at=now)
 
 

@@ -133,6 +133,14 @@ class IndexedRecording(models.Model):
     source = models.CharField(max_length=16)
     leg_id = models.CharField(max_length=36, blank=True)
     conference_id = models.CharField(max_length=36, blank=True)
+    # Which API lists it: "relay" or "compat" (cXML); a Compatibility recording's own
+    # source word (RecordVerb, DialVerb, ...) and its call.
+    family = models.CharField(max_length=8, default="relay")
+    cxml_source = models.CharField(max_length=32, blank=True)
+    call_sid = models.CharField(max_length=36, blank=True)
+    # The status word's family (signalwire.status_family: in_progress, done, no_audio,
+    # failed, other), stored so filters and reports group the two APIs' words in SQL.
+    status_family = models.CharField(max_length=16, default="other")
     # The media file's URL as SignalWire gave it: whether a row has audio to play.
     url = models.TextField(blank=True)
     last_seen = models.DateTimeField()
@@ -157,7 +165,7 @@ class IndexedRecording(models.Model):
                     "price_unit",
                     "price",
                     "duration_seconds",
-                    "status",
+                    "status_family",
                     "track",
                     "source",
                     "stereo",
@@ -188,12 +196,26 @@ class IndexedRecording(models.Model):
             source=self.source,
             leg_id=self.leg_id or None,
             conference_id=self.conference_id or None,
+            family=self.family,
+            cxml_source=self.cxml_source or None,
+            call_sid=self.call_sid or None,
+            # `status_family` is a property of Recording, derived from the same status
+            # and error code as the column.
         )
 
 
 class IndexSync(models.Model):
     """The sync's state for one credential, in the database so any process (a worker, a
-    foreground command, two app servers) sees it and a killed worker can resume."""
+    foreground command, two app servers) sees it and a killed worker can resume.
+
+    A pass reads the two API families one after the other (RELAY, then Compatibility)
+    under one lease, so the place to resume is one cursor plus the `family` it belongs
+    to, and one progress count covers the pass. A cursor per family would only pay if
+    the two lists were read at once, which gains little: a sync waits on upstream, and
+    the one page it fetches ahead already overlaps that wait with its writes. What must
+    outlive a pass is kept per family (`*_complete_through`, the horizons' base): a
+    family refused for a while must not inherit the other's newer horizon and skip what
+    it missed."""
 
     class State(models.TextChoices):
         IDLE = "idle", "idle"
@@ -203,12 +225,19 @@ class IndexSync(models.Model):
 
     credential = models.OneToOneField(Credential, on_delete=models.CASCADE, related_name="sync")
     state = models.CharField(max_length=8, choices=State, default=State.IDLE)
-    # The pass in progress (cursor set: upstream's next link, as a query string) or the
-    # last one; "" when no pass is half done.
+    # The pass in progress (a cursor set, or past its first family) or the last one.
+    # `full_pass`: every page of every family; otherwise each family re-reads back to
+    # its `horizon`. The cursor is upstream's next link (a query string) in `family`'s
+    # list; "" at the start of a family's list and when no pass is half done.
     full_pass = models.BooleanField(default=True)
+    family = models.CharField(max_length=8, default="relay")
     cursor = models.TextField(blank=True)
     pass_started_at = models.DateTimeField(null=True)
+    # Of the family being read: its newest recording so far, the oldest of the last
+    # page stored (to check the order page after page), and where an incremental read
+    # may stop (None: read to the end).
     pass_newest = models.DateTimeField(null=True)
+    page_oldest = models.DateTimeField(null=True)
     horizon = models.DateTimeField(null=True)
     pages_read = models.IntegerField(default=0)
     recordings_seen = models.IntegerField(default=0)
@@ -218,9 +247,19 @@ class IndexSync(models.Model):
     lease = models.CharField(max_length=32, blank=True)
     heartbeat = models.DateTimeField(null=True)
     queued_at = models.DateTimeField(null=True)
-    # The index is complete up to here (the newest recording of the last finished pass).
-    complete_through = models.DateTimeField(null=True)
+    # Each family's index is complete up to here (its newest recording as of the last
+    # pass that read it to the end or to its horizon).
+    relay_complete_through = models.DateTimeField(null=True)
+    compat_complete_through = models.DateTimeField(null=True)
+    # SignalWire: the RELAY list's order is undocumented. False once a pass saw this
+    # space's list other than newest first: its incremental passes then read it all.
+    relay_newest_first = models.BooleanField(default=True)
     indexed_as_of = models.DateTimeField(null=True)
+    # When the last full pass started: the worker's scheduler asks for one a day.
+    last_full_at = models.DateTimeField(null=True)
+    # {family: what the last pass could not read, in words}: a refused family is
+    # skipped, not a failed sync.
+    unavailable = models.JSONField(default=dict, blank=True)
     last_error = models.TextField(blank=True)
 
     def __str__(self) -> str:

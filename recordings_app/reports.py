@@ -12,6 +12,10 @@
   month (December 1-5 with November 1-5), and any other period with the one of equal
   length just before it.
 - A currency's average price per minute is its price over its recordings' minutes.
+- Statuses are grouped by family (signalwire.STATUS_FAMILIES: in progress, done, no
+  audio, failed, other), since RELAY and Compatibility use different words; "failed
+  recordings that still cost money" are the failed family's (a failure word, or any
+  status with an error code).
 - Currencies are never added together: every price is per currency. The top 20 is
   ordered by the number, whatever the currency.
 - daily.csv has a row for every day of the period and every currency seen in it,
@@ -32,7 +36,7 @@ from django.db.models.functions import Coalesce
 
 from recordings_app import index
 from recordings_app.errors import Problem
-from recordings_app.signalwire import SOURCE_LABELS
+from recordings_app.signalwire import SOURCE_LABELS, STATUS_FAMILIES
 
 PERIODS = {
     "today": "Today",
@@ -226,11 +230,13 @@ def report(credential, period: Period, zone) -> dict:
     # 1. Totals, breakdowns and failed-but-charged from one grouping.
     charged = Case(When(price__gt=0, then=Value(True)), default=Value(False))
     totals = Figures()
-    dimensions = {name: defaultdict(Figures) for name in ("status", "track", "source", "stereo")}
+    dimensions = {
+        name: defaultdict(Figures) for name in ("status_family", "track", "source", "stereo")
+    }
     failed_charged = Figures()
     groups = _grouped(
         rows.annotate(charged=charged),
-        "status",
+        "status_family",
         "track",
         "source",
         "stereo",
@@ -242,7 +248,7 @@ def report(credential, period: Period, zone) -> dict:
         totals.add(*figures)
         for name, breakdown in dimensions.items():
             breakdown[group[name]].add(*figures)
-        if group["status"] == "failed" and group["charged"]:
+        if group["status_family"] == "failed" and group["charged"]:
             failed_charged.add(*figures)
 
     # 2. The previous period, for the change.
@@ -333,9 +339,16 @@ def _breakdowns(dimensions) -> list[dict]:
             return SOURCE_LABELS.get(value, "Unknown")
         if name == "stereo":
             return {True: "Stereo", False: "Mono"}.get(value, "Unknown")
+        if name == "status_family":
+            return STATUS_FAMILIES.get(value, STATUS_FAMILIES["other"])
         return value or "unknown"
 
-    titles = {"status": "Status", "track": "Track", "source": "Source", "stereo": "Channels"}
+    titles = {
+        "status_family": "Status",
+        "track": "Track",
+        "source": "Source",
+        "stereo": "Channels",
+    }
     return [
         {
             "title": titles[name],

@@ -11,6 +11,9 @@ credential's own index (see listing.py), with the same table markup.
   a shorter piece as a prefix (ids are lower-case UUIDs).
 - Sorting by price orders the numbers whatever their currency; totals never add
   currencies. Ties are broken by creation time, then id, so pages are stable.
+- `status` is a status family (in_progress, done, no_audio, failed, other: see
+  signalwire.STATUS_FAMILIES), which groups the words of both API families; any other
+  word is matched as SignalWire's own status word (`status=completed`).
 - Vanished recordings (deleted upstream) are not shown.
 """
 
@@ -26,9 +29,8 @@ from django.db.models import Count, F, Q, Sum
 
 from recordings_app import index
 from recordings_app.errors import Problem
-from recordings_app.signalwire import SOURCE_LABELS, PageTotals
+from recordings_app.signalwire import SOURCE_LABELS, STATUS_FAMILIES, PageTotals
 
-STATUSES = ("completed", "in-progress", "failed", "absent", "deleted")
 TRACKS = ("inbound", "outbound", "both")
 SORTS = {
     "-created": ("-created_at", "-recording_id"),
@@ -89,7 +91,16 @@ class RecordingFilters(forms.Form):
     max_price = forms.DecimalField(required=False, min_value=0, max_digits=18, decimal_places=6)
     q = forms.CharField(required=False, max_length=36, strip=True)
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
-    statuses, tracks = STATUSES, TRACKS  # the choices the form offers; others are accepted
+    tracks = TRACKS  # the choices the form offers; others are accepted
+
+    def status_options(self) -> list[tuple[str, str]]:
+        """(value, label) for the status menu: the status families, and a raw status
+        word given in the URL, so the menu shows what the list is filtered by."""
+        options = list(STATUS_FAMILIES.items())
+        given = self.data.get("status", "").strip().lower()
+        if given and given not in STATUS_FAMILIES and _WORD.match(given):
+            options.append((given, f"Status “{given}”"))
+        return options
 
     def clean_status(self):
         return _word(self.cleaned_data["status"])
@@ -149,7 +160,11 @@ def filtered(credential, data: dict):
         end = data["to"]
         end = end + timedelta(minutes=1) if end.second == 0 and end.microsecond == 0 else end
         rows = rows.filter(created_at__lt=end)
-    for name in ("status", "track", "source"):
+    if data.get("status") in STATUS_FAMILIES:
+        rows = rows.filter(status_family=data["status"])
+    elif data.get("status"):
+        rows = rows.filter(status=data["status"])
+    for name in ("track", "source"):
         if data.get(name):
             rows = rows.filter(**{name: data[name]})
     if data.get("stereo"):

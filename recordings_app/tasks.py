@@ -1,15 +1,37 @@
-"""Work for the task queue (Django's Tasks API; `manage.py db_worker` runs it)."""
+"""Work for the task queue (Django's Tasks API), and the scheduler that fills it.
 
-from datetime import timedelta
+`manage.py worker` runs both: django-tasks-db's worker loop, and a thread that every
+`schedule_interval()` seconds asks for a sync of each credential whose index is older
+than SYNC_EVERY_MINUTES, full where the last full pass is older than FULL_EVERY. So the
+index stays fresh with nothing running but the app servers and the workers: no cron.
 
+Any number of workers may run the scheduler. A sync is queued only by the request that
+flips the credential's state to QUEUED, and the scheduler flips only the state it saw
+when it judged the sync due, so two schedulers (or a scheduler and a Refresh button)
+asking at once queue one sync; the sync's lease (index.py) keeps a second runner off a
+credential in any case.
+"""
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import close_old_connections
 from django.utils import timezone
 from django_tasks import task
 
 from recordings_app import index
 from recordings_app.models import Credential, IndexSync
 
+logger = logging.getLogger(__name__)
+
 # A queued sync that no worker picked up within this time is queued again on request.
 QUEUE_PATIENCE = timedelta(minutes=10)
+# Incremental passes re-read only the last few days; deletions older than that are
+# found by a full pass, asked for this often.
+FULL_EVERY = timedelta(days=1)
+SCHEDULE_SECONDS = 30.0
 
 
 @task()
@@ -20,20 +42,86 @@ def sync_credential(credential_id: int, full: bool = False) -> None:
         index.run_sync(credential, full=full)
 
 
+def is_pending(state: IndexSync, now: datetime) -> bool:
+    """A sync is queued (and a worker can still be expected to pick it up) or running
+    (and its runner shows signs of life): asking for another would be a second one."""
+    if state.state == IndexSync.State.RUNNING:
+        return not index.is_stale(state, now)
+    if state.state == IndexSync.State.QUEUED:
+        return state.queued_at is not None and state.queued_at > now - QUEUE_PATIENCE
+    return False
+
+
 def request_sync(credential: Credential, full: bool = False) -> IndexSync:
     """Queue a sync on the task queue unless one is already queued or running."""
     state = index.sync_state(credential)
-    now = timezone.now()
-    if state.state == IndexSync.State.RUNNING and not index.is_stale(state, now):
-        return state
-    if state.state == IndexSync.State.QUEUED and state.queued_at > now - QUEUE_PATIENCE:
-        return state
-    # Only the request that flips the state enqueues: two app servers asking at once
-    # queue one task.
-    flipped = IndexSync.objects.filter(
-        pk=state.pk, state=state.state, queued_at=state.queued_at
-    ).update(state=IndexSync.State.QUEUED, queued_at=now)
-    if flipped:
-        sync_credential.enqueue(credential.pk, full)
+    queue_sync(credential, state, full)
     state.refresh_from_db()
     return state
+
+
+def queue_sync(credential: Credential, state: IndexSync, full: bool) -> bool:
+    """Queue a sync unless one is pending, judged by `state` as the caller read it;
+    True if this call queued it. Only the call that flips that very state to QUEUED
+    enqueues: two app servers (or schedulers) asking at once queue one task, and a
+    caller whose reading is out of date (the sync it saw as due has run since) none."""
+    if is_pending(state, timezone.now()):
+        return False
+    flipped = IndexSync.objects.filter(
+        pk=state.pk, state=state.state, queued_at=state.queued_at
+    ).update(state=IndexSync.State.QUEUED, queued_at=timezone.now())
+    if flipped:
+        sync_credential.enqueue(credential.pk, full)
+    return bool(flipped)
+
+
+# ------------------------------------------------------------------ the scheduler
+
+
+def sync_every() -> timedelta:
+    return timedelta(minutes=settings.SYNC_EVERY_MINUTES)
+
+
+def schedule_interval() -> float:
+    """Seconds between two rounds of the scheduler: SCHEDULE_SECONDS, or a quarter of
+    SYNC_EVERY_MINUTES when that is shorter (tests and demos use seconds)."""
+    return min(SCHEDULE_SECONDS, sync_every().total_seconds() / 4)
+
+
+def request_due_syncs(now: datetime | None = None) -> list[tuple[Credential, bool]]:
+    """One round of the scheduler: a sync for every credential whose index is older than
+    SYNC_EVERY_MINUTES, full where the last full pass is older than FULL_EVERY. Left
+    alone: a credential with a sync queued or running, or asked for within the period
+    (a sync that keeps failing is retried once a period, not every round). Returns the
+    (credential, full) asked for."""
+    now = now or timezone.now()
+    # Asked for a round early, so a pass starts before the index is older than the
+    # period rather than up to a round after.
+    due = now - sync_every() + timedelta(seconds=schedule_interval())
+    states = {state.credential_id: state for state in IndexSync.objects.all()}
+    asked = []
+    for credential in Credential.objects.order_by("pk"):
+        state = states.get(credential.pk) or index.sync_state(credential)
+        if is_pending(state, now) or (state.queued_at is not None and state.queued_at > due):
+            continue
+        full = state.last_full_at is None or state.last_full_at <= now - FULL_EVERY
+        old = state.indexed_as_of is None or state.indexed_as_of <= due
+        if (full or old) and queue_sync(credential, state, full):
+            asked.append((credential, full))
+            kind = "full" if full else "incremental"
+            logger.info("Queued a %s sync of credential %s.", kind, credential.pk)
+    return asked
+
+
+def run_scheduler(stop: threading.Event) -> None:
+    """Rounds of `request_due_syncs` until `stop` is set (`manage.py worker` runs this
+    on a thread of its own). A failed round is logged and the next one tried."""
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            request_due_syncs()
+        except Exception:
+            logger.exception("A round of the sync scheduler failed; the next one follows.")
+        finally:
+            close_old_connections()
+        stop.wait(schedule_interval())

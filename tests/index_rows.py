@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from recordings_app.models import IndexedRecording
+from recordings_app.signalwire import status_family
 
 
 def index_row(credential, created_at, *, price="0.0025", unit="USD", seconds=60, **fields):
@@ -19,6 +20,8 @@ def index_row(credential, created_at, *, price="0.0025", unit="USD", seconds=60,
         "leg_id": str(uuid.uuid4()),
     }
     values.update(fields)
+    # As the sync stores it: derived from the status word and the error code.
+    values.setdefault("status_family", status_family(values["status"], values.get("error_code")))
     return IndexedRecording.objects.create(
         credential=credential,
         recording_id=values.pop("recording_id", str(uuid.uuid4())),

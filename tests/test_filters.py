@@ -184,6 +184,9 @@ def test_the_csv_export_holds_the_filtered_recordings(berlin_client, rows):
             "",
             failed.leg_id,
             "",
+            "relay",
+            "failed",
+            "",
         ]
     ]
 

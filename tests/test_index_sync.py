@@ -10,6 +10,8 @@ from recordings_app import index, tasks
 from recordings_app.models import Credential, IndexedRecording, IndexSync
 
 LIST = "/api/relay/rest/recordings"
+# The demo project's seeded recordings: 2,000 in RELAY's list, 300 in Compatibility's.
+RELAY_COUNT, COMPAT_COUNT = 2000, 300
 
 
 def credential_of(user) -> Credential:
@@ -26,13 +28,15 @@ def test_a_first_sync_indexes_every_recording_with_its_fields(alice, demo_space)
 
     upstream = demo_space.recordings(DEMO_PROJECT_ID)
     rows = index.indexed_recordings(credential)
-    assert rows.count() == len(upstream) == 2000
-    assert state.full_pass and state.pages_read == 2 and state.cursor == ""
+    assert rows.filter(family="relay").count() == len(upstream) == RELAY_COUNT
+    assert rows.count() == RELAY_COUNT + COMPAT_COUNT
+    assert state.full_pass and state.pages_read == 3 and state.cursor == ""  # RELAY 2, compat 1
     assert list_requests(demo_space)[0] == f"{LIST}?page_size=1000"
     failed = next(r for r in upstream if r["status"] == "failed" and r["price"])
     row = rows.get(recording_id=failed["id"])
     assert row.price == Decimal(str(failed["price"])) and row.price_unit == failed["price_unit"]
     assert row.status == "failed" and row.error_code == failed["error_code"]
+    assert row.status_family == "failed" and row.family == "relay"
     assert row.duration_seconds == failed["duration_in_seconds"]
     assert row.created_at.isoformat().replace("+00:00", "Z") == failed["created_at"]
     assert state.indexed_as_of is not None and state.state == IndexSync.State.IDLE
@@ -49,7 +53,7 @@ def test_an_incremental_sync_reads_only_the_newest_page_and_adds_new_recordings(
     assert not state.full_pass
     assert list_requests(demo_space) == [f"{LIST}?page_size=1000"]
     assert index.indexed_recordings(credential).filter(recording_id=added["id"]).exists()
-    assert index.indexed_recordings(credential).count() == 2001
+    assert index.indexed_recordings(credential).count() == RELAY_COUNT + COMPAT_COUNT + 1
 
 
 def test_an_incremental_sync_picks_up_a_changed_status_and_price(alice, demo_space):
@@ -77,7 +81,9 @@ def test_recordings_that_vanished_upstream_are_marked_by_the_pass_that_covers_th
     credential = credential_of(alice)
     index.run_sync(credential)
     upstream = demo_space.recordings(DEMO_PROJECT_ID)
-    recent, old = upstream[0]["id"], upstream[-1]["id"]
+    # Not the newest: without it an incremental pass cannot tell that the list's first
+    # page holds the newest recordings, and reads on to the end (test_sync_order.py).
+    recent, old = upstream[1]["id"], upstream[-1]["id"]
     demo_space.delete_recording(DEMO_PROJECT_ID, recent)
     demo_space.delete_recording(DEMO_PROJECT_ID, old)
 
@@ -88,7 +94,8 @@ def test_recordings_that_vanished_upstream_are_marked_by_the_pass_that_covers_th
 
     index.run_sync(credential, full=True)
     assert not live.filter(recording_id=old).exists()
-    assert live.count() == 1998
+    assert live.filter(family="relay").count() == RELAY_COUNT - 2
+    assert live.filter(family="compat").count() == COMPAT_COUNT  # the other family untouched
     assert IndexedRecording.objects.get(recording_id=old).vanished_at is not None
 
 
@@ -107,7 +114,8 @@ def test_a_sync_that_fails_midway_resumes_at_the_page_it_stopped_on(alice, demo_
     requests = list_requests(demo_space)
     assert len(requests) == 5  # page 1, page 2 refused, then pages 2, 3, 4
     assert requests[2] == requests[1]  # the resumed run asked for page 2, not page 1
-    assert state.pages_read == 4 and index.indexed_recordings(credential).count() == 2000
+    assert state.pages_read == 5  # 4 of RELAY's, then 1 of Compatibility's
+    assert index.indexed_recordings(credential).count() == RELAY_COUNT + COMPAT_COUNT
 
 
 class WorkerKilled(Exception):
@@ -132,15 +140,17 @@ def test_a_pass_whose_worker_died_is_taken_over_and_resumed(alice, demo_space):
     demo_space.clear_request_log()
     state = index.run_sync(credential, page_size=500)
 
-    assert len(list_requests(demo_space)) == 2  # pages 3 and 4 only
-    assert state.pages_read == 4 and state.full_pass
-    assert index.indexed_recordings(credential).count() == 2000
+    assert len(list_requests(demo_space)) == 2  # RELAY's pages 3 and 4 only
+    assert state.pages_read == 5 and state.full_pass  # and Compatibility's one page
+    assert index.indexed_recordings(credential).count() == RELAY_COUNT + COMPAT_COUNT
 
 
 def test_two_users_indexes_never_mix(alice, bob, demo_space):
     index.run_sync(credential_of(alice))
     index.run_sync(credential_of(bob))
-    bob_ids = {r["id"] for r in demo_space.recordings(OTHER_PROJECT_ID)}
+    bob_ids = {r["id"] for r in demo_space.recordings(OTHER_PROJECT_ID)} | {
+        r["sid"] for r in demo_space.compat_recordings(OTHER_PROJECT_ID)
+    }
     bobs = index.indexed_recordings(credential_of(bob))
     assert set(bobs.values_list("recording_id", flat=True)) == bob_ids
     assert not index.indexed_recordings(credential_of(alice)).filter(recording_id__in=bob_ids)
@@ -150,7 +160,7 @@ def test_the_sync_command_runs_in_the_foreground_and_prints_progress(alice, bob,
     call_command("sync_recordings", user="alice")
     out = capsys.readouterr().out
     assert "alice / Acme production: page 2, 2000 recordings" in out
-    assert "done (full), 2 pages, 2000 recordings read." in out
+    assert "done (full), 3 pages, 2300 recordings read." in out
     assert not IndexedRecording.objects.filter(credential=credential_of(bob)).exists()
 
 
@@ -178,7 +188,7 @@ def test_adding_a_credential_queues_a_first_sync_that_the_worker_runs(
 
     call_command("db_worker", batch=True, interval=0, startup_delay=False)
 
-    assert index.indexed_recordings(credential).count() == 2000
+    assert index.indexed_recordings(credential).count() == RELAY_COUNT + COMPAT_COUNT
     assert index.sync_state(credential).state == IndexSync.State.IDLE
 
 
@@ -209,7 +219,16 @@ def test_the_sync_command_says_so_when_a_user_has_no_credentials(carol):
 def test_the_sync_command_fails_loudly_when_upstream_refuses(alice, demo_space, capsys):
     from django.core.management.base import CommandError
 
-    demo_space.add_fault(status=401, path_prefix=LIST)
+    demo_space.refuse_relay(DEMO_PROJECT_ID, 401)
+    demo_space.refuse_compat(DEMO_PROJECT_ID, 401)
     with pytest.raises(CommandError, match="1 credential"):
         call_command("sync_recordings")
     assert "SignalWire rejected the credentials" in capsys.readouterr().err
+
+
+def test_the_sync_command_says_which_family_it_could_not_read(alice, demo_space, capsys):
+    demo_space.refuse_compat(DEMO_PROJECT_ID, 403)
+    call_command("sync_recordings")
+    out = capsys.readouterr().out
+    assert "done (full), 2 pages, 2000 recordings read." in out
+    assert "not indexed: Compatibility (cXML) recordings: SignalWire answered 403" in out

@@ -98,10 +98,10 @@ def cluster(demo_space):
                 )
             )
             urls.append(f"http://127.0.0.1:{port}")
-        # ...and one task worker, for the index sync.
+        # ...and one task worker with its sync scheduler, for the index sync.
         servers.append(
             subprocess.Popen(
-                [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2"],
+                [sys.executable, "manage.py", "worker", "--no-reload", "--interval", "0.2"],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,

@@ -4,6 +4,7 @@ status words, MP3 and MP4 as well as WAV, cXML recordings in the Compatibility A
 a 401 for a token without the Voice scope."""
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -14,7 +15,9 @@ from demo_space import (
     NO_VOICE_PROJECT_ID,
     DemoSpace,
 )
-from tests.conftest import body
+from recordings_app import index
+from recordings_app.models import Credential
+from tests.conftest import body, csv_lines
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +161,14 @@ def test_the_right_token_is_still_accepted(client, carol, space):
         },
     )
     assert response.status_code == 302
+
+
+def test_cxml_recordings_count_in_costs_as_positive_costs(alice_client, alice, space):
+    cxml = space.add_compat_recording(DEMO_PROJECT_ID, price="-1.2345", price_unit="EUR")
+    index.run_sync(Credential.objects.get(user=alice), full=True)
+    daily = csv_lines(alice_client.get("/costs/daily.csv?period=today"))
+    euros = [line for line in daily[1:] if line[1] == "EUR"]
+    assert euros and all(not line[4].startswith("-") for line in euros)
+    assert sum(Decimal(line[4]) for line in euros) >= Decimal("1.2345")
+    top = alice_client.get("/costs/?period=today").content.decode()
+    assert f"/recordings/{cxml['sid']}/" in top and "€1.2345" in top

@@ -45,7 +45,8 @@ class Command(BaseCommand):
                 f"\n  Dashboard:  http://127.0.0.1:{port}/\n"
                 "  Log in as:  demo / demo\n"
                 f"  Demo space: {space.base_url} ({count} recordings)\n"
-                f"  Worker:     manage.py db_worker (pid {worker.pid}), syncing the index\n"
+                f"  Worker:     manage.py worker (pid {worker.pid}), syncing the index every "
+                f"{settings.SYNC_EVERY_MINUTES:g} min\n"
                 "  Ctrl-C stops all three.\n"
             )
         )
@@ -80,12 +81,13 @@ def _interrupt(signum, frame):
 
 
 def start_worker(base_url: str) -> subprocess.Popen:
-    """The task worker in a process of its own, pointed at the demo space (the setting
-    above changed only this process). It shares the database with the dashboard."""
+    """The task worker and its sync scheduler in a process of their own, pointed at the
+    demo space (the setting above changed only this process). It shares the database
+    with the dashboard."""
     manage = str(settings.BASE_DIR / "manage.py")
     env = {**os.environ, "SIGNALWIRE_BASE_URL": base_url}
     return subprocess.Popen(  # noqa: S603 - our own manage.py, no shell
-        [sys.executable, manage, "db_worker", "--no-reload", "--no-startup-delay"], env=env
+        [sys.executable, manage, "worker", "--no-reload", "--no-startup-delay"], env=env
     )
 
 

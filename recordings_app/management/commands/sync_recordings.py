@@ -52,5 +52,7 @@ class Command(BaseCommand):
                         f"{state.recordings_seen} recordings read."
                     )
                 )
+                for words in state.unavailable.values():
+                    self.stdout.write(self.style.WARNING(f"  {name}: not indexed: {words}."))
         if failures:
             raise CommandError(f"{failures} credential(s) could not be synced.")
