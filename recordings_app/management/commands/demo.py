@@ -22,13 +22,23 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="dashboard port (8000)")
         parser.add_argument("--space-port", type=int, default=0, help="demo space port (any)")
         parser.add_argument("--count", type=int, default=2000, help="recordings to seed")
+        parser.add_argument(
+            "--kind",
+            action="store_true",
+            help="a demo space kinder than SignalWire: media on the space's host, WAV only, "
+            "the old status words (the real-space behaviours are on by default)",
+        )
 
-    def handle(self, *args, port, space_port, count, **options):
+    def handle(self, *args, port, space_port, count, kind, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        space = DemoSpace(host="127.0.0.1", port=space_port, count=count)
+        # Like a real space unless asked otherwise: media on files.signalwire.com (a
+        # second port here), public media, SignalWire's status words, WAV, MP3 and MP4,
+        # cXML recordings in the Compatibility API.
+        space = DemoSpace(host="127.0.0.1", port=space_port, count=count, realistic=not kind)
         space.start()
-        # Every space name now resolves to the demo space, for this process only.
+        # Every SignalWire host now resolves to the demo space, for this process only.
         settings.SIGNALWIRE_BASE_URL = space.base_url
+        settings.SIGNALWIRE_FILES_URL = space.files_url
         # Show the pages a user would see (friendly 404s, never a debug traceback);
         # whitenoise then serves static files straight from the source folders.
         settings.DEBUG = False
@@ -38,13 +48,16 @@ class Command(BaseCommand):
         user = create_demo_user()
         # SIGTERM leaves through the same clean path as Ctrl-C, stopping the worker too.
         signal.signal(signal.SIGTERM, _interrupt)
-        worker = start_worker(space.base_url)
+        worker = start_worker(space)
         tasks.request_sync(Credential.objects.get(user=user, is_active=True))
         self.stdout.write(
             self.style.SUCCESS(
                 f"\n  Dashboard:  http://127.0.0.1:{port}/\n"
                 "  Log in as:  demo / demo\n"
-                f"  Demo space: {space.base_url} ({count} recordings)\n"
+                f"  Demo space: {space.base_url} ({count} RELAY recordings and cXML ones; "
+                f"media at {space.files_url})\n"
+                f"              space demo, project ID {DEMO_PROJECT_ID},\n"
+                f"              API token {DEMO_API_TOKEN} (to try the credentials form)\n"
                 f"  Worker:     manage.py worker (pid {worker.pid}), syncing the index every "
                 f"{settings.SYNC_EVERY_MINUTES:g} min\n"
                 "  Ctrl-C stops all three.\n"
@@ -80,12 +93,16 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def start_worker(base_url: str) -> subprocess.Popen:
+def start_worker(space: DemoSpace) -> subprocess.Popen:
     """The task worker and its sync scheduler in a process of their own, pointed at the
-    demo space (the setting above changed only this process). It shares the database
+    demo space (the settings above changed only this process). It shares the database
     with the dashboard."""
     manage = str(settings.BASE_DIR / "manage.py")
-    env = {**os.environ, "SIGNALWIRE_BASE_URL": base_url}
+    env = {
+        **os.environ,
+        "SIGNALWIRE_BASE_URL": space.base_url,
+        "SIGNALWIRE_FILES_URL": space.files_url,
+    }
     return subprocess.Popen(  # noqa: S603 - our own manage.py, no shell
         [sys.executable, manage, "worker", "--no-reload", "--no-startup-delay"], env=env
     )
