@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 
-# A spreadsheet runs a cell starting with one of these as a formula (a tab or a carriage
-# return before one as well); upstream text and user agents are data, never formulas.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula (a tab, a carriage
+# return or a space before one as well); upstream text and user agents are data.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", " ")
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 RECORDING_COLUMNS = (

@@ -25,6 +25,7 @@ def csv_rows(response) -> list[dict]:
         ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
         ("\t=1+1", "'\t=1+1"),
         ("\r=1+1", "'\r=1+1"),
+        (" =1+1", "' =1+1"),
         ("-0.0025", "-0.0025"),  # a plain negative number stays a number
         ("-12", "-12"),
         ("completed", "completed"),
@@ -64,3 +65,12 @@ def test_the_activity_csv_follows_the_same_rule(alice_client, alice):
     rows = csv_rows(alice_client.get("/activity/export.csv"))
     assert {row["user_agent"] for row in rows} == {"'\t=HYPERLINK(1)", ""}
     assert {row["detail"] for row in rows} == {"-1", ""}
+
+
+@pytest.mark.no_upstream
+def test_the_costs_csvs_follow_the_same_rule(alice_client, alice):
+    credential = Credential.objects.get(user=alice)
+    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    index_row(credential, today, status=" =cmd()", price="0.25", unit="USD")
+    (row,) = csv_rows(alice_client.get("/costs/recordings.csv?period=today"))
+    assert row["status"] == "' =cmd()" and row["price"] == "0.25"
