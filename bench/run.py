@@ -21,7 +21,6 @@ import os
 import platform
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,18 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from demo_space import DEMO_API_TOKEN, DEMO_PROJECT_ID  # noqa: E402
+from tests.dashboard_processes import free_port, migrate_with_demo_user  # noqa: E402
 
 AUTH = (DEMO_PROJECT_ID, DEMO_API_TOKEN)
 CHUNK = 1024 * 1024
 
 
 # --------------------------------------------------------------------------- set-up
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_upstream(latency: float, big_bytes: int):
@@ -84,18 +78,14 @@ BENCH_KEY = Fernet.generate_key().decode()
 
 
 def prepare_database(env: dict) -> None:
-    run = dict(cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], **run)
+    migrate_with_demo_user(env, timeout=300)
     subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); "
-            "from recordings_app.management.commands.demo import create_demo_user; "
-            "create_demo_user()",
-        ],
-        **run,
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
 
 

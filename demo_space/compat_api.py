@@ -232,9 +232,7 @@ class CompatibilityRoutes:
 
     def _compat_delete(self, sid: str) -> None:
         with self.server.space._lock:
-            rec = self._project.compat.lookup(sid)
-            if rec is not None:
-                self._project.compat.remove(rec["sid"])
+            rec = self._project.compat.pop(sid)
         if rec is None:
             return self._not_found()
         self._send(204, b"", None)

@@ -268,6 +268,16 @@ def compat_media(rec: dict, media_format: str) -> MediaFile:
     return media_file(media_format, rec.get("duration"), rec.get("channels") == "2", rec["sid"])
 
 
+def with_overrides(rec: dict, overrides: dict) -> dict:
+    """`rec` with a test's overrides applied: a value replaces the key's, MISSING removes it."""
+    for key, value in overrides.items():
+        if value is MISSING:
+            rec.pop(key, None)
+        else:
+            rec[key] = value
+    return rec
+
+
 def extra_recording(
     project_id: str,
     number: int,
@@ -302,12 +312,7 @@ def extra_recording(
     }
     if not any(key in overrides for key in SOURCE_KEYS):
         rec["relay_pstn_leg_id"] = new_uuid(rng)
-    for key, value in overrides.items():
-        if value is MISSING:
-            rec.pop(key, None)
-        else:
-            rec[key] = value
-    return rec
+    return with_overrides(rec, overrides)
 
 
 # ---- the Compatibility (cXML/LaML) API's recordings and calls ---------------------------------
@@ -510,9 +515,4 @@ def extra_compat_recording(project_id: str, number: int, now: datetime, override
         "encryption_details": None,
         "trim": "do-not-trim",
     }
-    for key, value in overrides.items():
-        if value is MISSING:
-            rec.pop(key, None)
-        else:
-            rec[key] = value
-    return rec
+    return with_overrides(rec, overrides)

@@ -99,6 +99,13 @@ class _Shelf:
         canonical = canonical_id(rec_id)
         return None if canonical is None else self.by_id.get(canonical)
 
+    def pop(self, rec_id: str) -> dict | None:
+        """The recording `rec_id` names (in any spelling of the id), taken off the shelf."""
+        rec = self.lookup(rec_id)
+        if rec is not None:
+            self.remove(rec[self.id_key])
+        return rec
+
 
 class _Project:
     """One project's credentials, settings and recordings in both API families."""
@@ -837,9 +844,7 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
 
     def _delete(self, rec_id: str) -> None:
         with self.server.space._lock:
-            rec = self._project.relay.lookup(rec_id)
-            if rec is not None:
-                self._project.relay.remove(rec["id"])
+            rec = self._project.relay.pop(rec_id)
         if rec is None:
             return self._error(404)
         self._send(204, b"", None)

@@ -5,76 +5,44 @@ cached SignalWire answers, the rendered fragments and the sessions fall back to 
 the work again. /healthz still reports the outage: its write-then-read round trip fails.
 """
 
+import functools
 import logging
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 
+def _forgiving(method, fallback):
+    """`method` of RedisCache, but a RedisError is logged and answered with what `fallback`
+    makes of the same arguments."""
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except RedisError:
+            logger.warning("Redis cache %s failed; carrying on without the cache", method.__name__)
+            return fallback(*args, **kwargs)
+
+    return call
+
+
+def _answer(value):
+    return lambda *args, **kwargs: value
+
+
 class ForgivingRedisCache(RedisCache):
-    def _carry_on(self, operation: str, fallback=None):
-        logger.warning("Redis cache %s failed; carrying on without the cache", operation)
-        return fallback
-
-    def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except RedisError:
-            return self._carry_on("get", default)
-
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except RedisError:
-            return self._carry_on("get_many", {})
-
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except RedisError:
-            return self._carry_on("has_key", False)
-
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set(key, value, timeout, version)
-        except RedisError:
-            return self._carry_on("set")
-
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set_many(data, timeout, version)
-        except RedisError:
-            return self._carry_on("set_many", list(data))
-
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().add(key, value, timeout, version)
-        except RedisError:
-            return self._carry_on("add", False)
-
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().touch(key, timeout, version)
-        except RedisError:
-            return self._carry_on("touch", False)
-
-    def incr(self, key, delta=1, version=None):
-        try:
-            return super().incr(key, delta, version)
-        except RedisError:
-            return self._carry_on("incr", 0)
-
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except RedisError:
-            return self._carry_on("delete", False)
-
-    def delete_many(self, keys, version=None):
-        try:
-            return super().delete_many(keys, version)
-        except RedisError:
-            return self._carry_on("delete_many")
+    # What each call answers when Redis fails: a miss, "not stored" or "nothing to do";
+    # get answers its default, set_many names every key as not set.
+    get = _forgiving(RedisCache.get, lambda key, default=None, version=None: default)
+    get_many = _forgiving(RedisCache.get_many, lambda *args, **kwargs: {})  # a new dict each time
+    has_key = _forgiving(RedisCache.has_key, _answer(False))
+    set = _forgiving(RedisCache.set, _answer(None))
+    set_many = _forgiving(RedisCache.set_many, lambda data, *args, **kwargs: list(data))
+    add = _forgiving(RedisCache.add, _answer(False))
+    touch = _forgiving(RedisCache.touch, _answer(False))
+    incr = _forgiving(RedisCache.incr, _answer(0))
+    delete = _forgiving(RedisCache.delete, _answer(False))
+    delete_many = _forgiving(RedisCache.delete_many, _answer(None))

@@ -20,6 +20,11 @@ def local(days_ago: int, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(today - timedelta(days=days_ago), time(hour, minute), BERLIN)
 
 
+def price_by_currency(totals) -> dict:
+    """Currency -> what the recordings in `totals` cost in it."""
+    return {r["currency"]: r["price"] for r in totals.currencies()}
+
+
 # (days ago, hour, minute, price, currency, seconds, status)
 KNOWN = [
     (0, 10, 0, "0.50", "USD", 120, "completed"),
@@ -90,10 +95,7 @@ def test_the_last_7_days_and_the_7_before(berlin_client, known):
     _, report = figures(berlin_client, "period=7d")
     totals, previous = report["totals"], report["previous"]
     assert (totals.count, totals.seconds) == (5, 510)
-    assert {r["currency"]: r["price"] for r in totals.currencies()} == {
-        "EUR": Decimal("1.20"),
-        "USD": Decimal("0.85"),
-    }
+    assert price_by_currency(totals) == {"EUR": Decimal("1.20"), "USD": Decimal("0.85")}
     assert (previous.count, previous.seconds) == (1, 600)
     assert report["changes"]["price"] == {"EUR": None, "USD": Decimal("-57.5")}
     assert report["changes"]["count"] == Decimal("400.0")
@@ -103,15 +105,9 @@ def test_the_last_30_days_and_the_30_before(berlin_client, known):
     response, report = figures(berlin_client, "period=30d")
     totals, previous = report["totals"], report["previous"]
     assert (totals.count, totals.seconds) == (7, 1170)
-    assert {r["currency"]: r["price"] for r in totals.currencies()} == {
-        "EUR": Decimal("1.20"),
-        "USD": Decimal("3.85"),
-    }
+    assert price_by_currency(totals) == {"EUR": Decimal("1.20"), "USD": Decimal("3.85")}
     assert (previous.count, previous.seconds) == (2, 270)
-    assert {r["currency"]: r["price"] for r in previous.currencies()} == {
-        "EUR": Decimal("0.40"),
-        "USD": Decimal("3.00"),
-    }
+    assert price_by_currency(previous) == {"EUR": Decimal("0.40"), "USD": Decimal("3.00")}
     assert report["changes"]["price"] == {"EUR": Decimal("200.0"), "USD": Decimal("28.3")}
     assert [r.price for r in report["top"]][:3] == [Decimal("2"), Decimal("1.2"), Decimal("1")]
     page = response.content.decode()
@@ -126,16 +122,14 @@ def test_calendar_months_add_up_the_known_rows(berlin_client, known, key):
     count, seconds, prices = expected(period.first, period.last)
     _, report = figures(berlin_client, f"period={key}")
     assert (report["totals"].count, report["totals"].seconds) == (count, seconds)
-    assert {r["currency"]: r["price"] for r in report["totals"].currencies()} == prices
+    assert price_by_currency(report["totals"]) == prices
 
 
 def test_a_custom_range_includes_both_days(berlin_client, known):
     first, last = local(7, 0).date(), local(6, 0).date()
     _, report = figures(berlin_client, f"from={first}&to={last}")
     assert report["totals"].count == 2
-    assert {r["currency"]: r["price"] for r in report["totals"].currencies()} == {
-        "USD": Decimal("2.10")
-    }
+    assert price_by_currency(report["totals"]) == {"USD": Decimal("2.10")}
 
 
 def test_the_failed_but_charged_callout_counts_only_charged_failures(berlin_client, known):

@@ -29,6 +29,14 @@ def tokens() -> dict[str, str]:
     return {c.label: c.fresh_client()._auth[1] for c in Credential.objects.order_by("label")}
 
 
+def store_token(user, token: str) -> Credential:
+    """The user's credential, its token encrypted with the keys set now."""
+    credential = Credential.objects.get(user=user)
+    credential.set_token(token)
+    credential.save()
+    return credential
+
+
 def test_rotation_reencrypts_every_token_with_the_new_key(keys, alice, bob, capsys):
     keys(OLD)
     for credential in Credential.objects.all():  # stored under the old key
@@ -49,13 +57,9 @@ def test_rotation_reencrypts_every_token_with_the_new_key(keys, alice, bob, caps
 
 def test_without_the_old_key_rotation_changes_nothing_and_says_which(keys, alice, bob):
     keys(OLD)
-    alices = Credential.objects.get(user=alice)
-    alices.set_token(DEMO_API_TOKEN)
-    alices.save()
+    alices = store_token(alice, DEMO_API_TOKEN)
     keys(UNRELATED)
-    bobs = Credential.objects.get(user=bob)
-    bobs.set_token(OTHER_API_TOKEN)
-    bobs.save()
+    store_token(bob, OTHER_API_TOKEN)
     before = dict(Credential.objects.values_list("pk", "encrypted_token"))
 
     keys(NEW, UNRELATED)  # OLD forgotten
@@ -71,9 +75,7 @@ def test_without_the_old_key_rotation_changes_nothing_and_says_which(keys, alice
 
 def test_the_command_never_prints_a_token(keys, alice, capsys):
     keys(NEW)
-    credential = Credential.objects.get(user=alice)
-    credential.set_token(DEMO_API_TOKEN)
-    credential.save()
+    store_token(alice, DEMO_API_TOKEN)
     call_command("rotate_credentials_key")
     out = capsys.readouterr()
     assert DEMO_API_TOKEN not in out.out + out.err

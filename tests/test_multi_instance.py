@@ -11,14 +11,13 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 
 from demo_space import DEMO_PROJECT_ID
+from tests.dashboard_processes import ROOT, free_port, migrate_with_demo_user
 
-ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = ("127.0.0.1", 5432)
 REDIS = ("127.0.0.1", 6379)
 
@@ -35,12 +34,6 @@ pytestmark = pytest.mark.skipif(
     not (answers(POSTGRES) and answers(REDIS)),
     reason="needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; one did not answer",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -61,18 +54,7 @@ def cluster(demo_space):
         "DEBUG": "1",
         "SECRET_KEY": "multi-instance-test-secret-" + name,
     }
-    run = dict(cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); "
-            "from recordings_app.management.commands.demo import create_demo_user; "
-            "create_demo_user()",
-        ],
-        **run,
-    )
+    migrate_with_demo_user(env)
     servers, urls = [], []
     try:
         for _ in range(2):

@@ -131,17 +131,15 @@ def test_status_words_are_shown_as_they_are_in_their_family_colour(alice_client,
     assert alice_client.get(f"/recordings/{unknown['id']}/").status_code == 200
 
 
+def add_credentials(client, label: str, project_id: str, api_token: str):
+    """The credentials form, posted for the demo space."""
+    fields = {"label": label, "space": "demo", "project_id": project_id, "api_token": api_token}
+    return client.post("/credentials/add/", fields)
+
+
 def test_a_token_without_the_voice_scope_reads_as_such_on_saving(client, carol, space):
     client.force_login(carol)
-    response = client.post(
-        "/credentials/add/",
-        {
-            "label": "No voice",
-            "space": "demo",
-            "project_id": NO_VOICE_PROJECT_ID,
-            "api_token": NO_VOICE_API_TOKEN,
-        },
-    )
+    response = add_credentials(client, "No voice", NO_VOICE_PROJECT_ID, NO_VOICE_API_TOKEN)
     html = response.content.decode()
     assert response.status_code == 200
     assert "SignalWire answered 401" in html
@@ -151,15 +149,7 @@ def test_a_token_without_the_voice_scope_reads_as_such_on_saving(client, carol, 
 
 def test_the_right_token_is_still_accepted(client, carol, space):
     client.force_login(carol)
-    response = client.post(
-        "/credentials/add/",
-        {
-            "label": "Acme",
-            "space": "demo",
-            "project_id": DEMO_PROJECT_ID,
-            "api_token": DEMO_API_TOKEN,
-        },
-    )
+    response = add_credentials(client, "Acme", DEMO_PROJECT_ID, DEMO_API_TOKEN)
     assert response.status_code == 302
 
 

@@ -17,8 +17,8 @@ from django_tasks_db.models import DBTaskResult
 from demo_space import DEMO_PROJECT_ID, DemoSpace
 from recordings_app import index, tasks
 from recordings_app.models import Credential, IndexSync
+from tests.dashboard_processes import ROOT, migrate_with_demo_user
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.no_upstream
 
 
@@ -208,18 +208,7 @@ def test_the_worker_keeps_the_index_fresh_with_no_button_pressed(tmp_path):
             "SYNC_EVERY_MINUTES": "0.05",  # every 3 s
             "DJANGO_SETTINGS_MODULE": "dashboard.settings",
         }
-        run = dict(cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import django; django.setup(); "
-                "from recordings_app.management.commands.demo import create_demo_user; "
-                "create_demo_user()",
-            ],
-            **run,
-        )
+        migrate_with_demo_user(env)
         log = (tmp_path / "workers.log").open("w")
         # Two workers, each with its scheduler, as two machines would run them.
         workers = [

@@ -143,15 +143,7 @@ class Recording:
             problems.append("source")
 
         return cls(
-            id=take("id", canonical_uuid),
-            project_id=take("project_id", canonical_uuid),
-            created_at=take("created_at", _iso_datetime),
-            updated_at=take("updated_at", _iso_datetime),
-            duration_seconds=take("duration_in_seconds", _count),
-            price=take("price", _price),
-            price_unit=take("price_unit", _text),
-            status=take("status", _text),
-            error_code=take("error_code", _text, required=False),
+            **_shared_fields(take, "relay"),
             url=take("url", _text),
             stereo=take("stereo", _bool),
             track=take("track", _text),
@@ -175,16 +167,7 @@ class Recording:
         # SignalWire: `channels` is "1" or "2"; the spec also lists a singular `channel`.
         channels = "channels" if "channels" in raw or "channel" not in raw else "channel"
         return cls(
-            id=take("sid", canonical_uuid),
-            project_id=take("account_sid", canonical_uuid),
-            created_at=take("date_created", _rfc2822_datetime),
-            updated_at=take("date_updated", _rfc2822_datetime),
-            duration_seconds=take("duration", _count_or_digits),
-            # SignalWire: null until the recording is rated, which is not a problem.
-            price=take("price", _compat_cost, required=False),
-            price_unit=take("price_unit", _text),
-            status=take("status", _text),
-            error_code=take("error_code", _code, required=False),
+            **_shared_fields(take, "compat"),
             url=take("uri", lambda uri: _compat_media_url(uri, space)),
             stereo=take(channels, _stereo),
             source="cxml",
@@ -366,3 +349,30 @@ def _compat_media_url(uri, space: str) -> str | None:
     if not path.startswith("/api/laml/"):
         return None
     return f"https://{space}.signalwire.com{path.removesuffix('.json')}"
+
+
+# ------------------------------------------------------- fields both families describe
+
+_OPTIONAL = False  # as a field's third item: upstream may leave it out, not a problem
+
+# Recording field -> where RELAY keeps it and how it is read, then the same for
+# Compatibility, in the order `problems` names them. The fields one family lacks, or reads
+# in its own way (`url`, `stereo`), are read by that family's parser.
+_SHARED_FIELDS = {
+    "id": (("id", canonical_uuid), ("sid", canonical_uuid)),
+    "project_id": (("project_id", canonical_uuid), ("account_sid", canonical_uuid)),
+    "created_at": (("created_at", _iso_datetime), ("date_created", _rfc2822_datetime)),
+    "updated_at": (("updated_at", _iso_datetime), ("date_updated", _rfc2822_datetime)),
+    "duration_seconds": (("duration_in_seconds", _count), ("duration", _count_or_digits)),
+    # SignalWire: Compatibility's price is null until the recording is rated.
+    "price": (("price", _price), ("price", _compat_cost, _OPTIONAL)),
+    "price_unit": (("price_unit", _text), ("price_unit", _text)),
+    "status": (("status", _text), ("status", _text)),
+    "error_code": (("error_code", _text, _OPTIONAL), ("error_code", _code, _OPTIONAL)),
+}
+
+
+def _shared_fields(take, family: str) -> dict:
+    """The fields of `_SHARED_FIELDS` as `family` ("relay" or "compat") describes them."""
+    column = FAMILIES.index(family)
+    return {field: take(*places[column]) for field, places in _SHARED_FIELDS.items()}

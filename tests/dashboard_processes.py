@@ -1,0 +1,33 @@
+"""The dashboard in processes of its own, for the tests that run real servers and for
+bench/run.py, which imports this as `tests.dashboard_processes`. Nothing here imports
+Django: the settings are the child processes' own, from the environment they are given."""
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def migrate_with_demo_user(env: dict, timeout: float = 120) -> None:
+    """Migrate the database `env` names and give it the demo user (demo / demo, with the
+    demo space's credentials), each in a `manage.py` process run with `env`."""
+    run = dict(cwd=ROOT, env=env, check=True, capture_output=True, timeout=timeout)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); "
+            "from recordings_app.management.commands.demo import create_demo_user; "
+            "create_demo_user()",
+        ],
+        **run,
+    )
