@@ -462,7 +462,9 @@
     var tag = target.tagName;
     if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || target.isContentEditable) return;
     var key = event.key;
-    if (key === " " && (tag === "BUTTON" || tag === "A")) return; // activates what has focus
+    // Space on a player's own button plays or pauses (as everywhere on the page), rather
+    // than pressing that button again; on any other button or link it does what it does.
+    if (key === " " && (tag === "BUTTON" || tag === "A") && !isPlayerControl(target)) return;
     if (key === " ") engine.toggle();
     else if (key === "ArrowLeft") engine.skip(-SKIP);
     else if (key === "ArrowRight") engine.skip(SKIP);
@@ -470,6 +472,18 @@
     else if (key === "]") engine.stepSpeed(1);
     else return;
     event.preventDefault();
+  });
+
+  function isPlayerControl(element) {
+    return Boolean(element.closest && element.closest(".player, #now-playing"));
+  }
+
+  // The button's own click comes on keyup: keep it from pressing the button as well.
+  document.addEventListener("keyup", function (event) {
+    if (event.key === " " && engine.current && isPlayerControl(event.target) &&
+        (event.target.tagName === "BUTTON" || event.target.tagName === "A")) {
+      event.preventDefault();
+    }
   });
 
   window.addEventListener("hashchange", function () {
