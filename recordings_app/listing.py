@@ -11,12 +11,22 @@ rendered table is cached under a digest of the whole `Table`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from recordings_app import paging, search
-from recordings_app.signalwire import PageTotals, Recording
+from recordings_app import index, paging, search
+from recordings_app.signalwire import (
+    PageTotals,
+    Recording,
+    UpstreamFailed,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+)
+
+# SignalWire not answering: the first page of the live list then shows the index's copy.
+NOT_ANSWERING = (UpstreamFailed, UpstreamTimeout, UpstreamUnreachable)
 
 
 @dataclass(frozen=True)
@@ -37,14 +47,26 @@ class Table:
     csv_url: str | None = None
     # What SignalWire would not let us read (one API family refused), in words.
     unavailable: tuple[str, ...] = ()
+    # How many recordings the index holds (the live list cannot count upstream's).
+    index_total: int | None = None
+    # SignalWire did not answer: the rows are the index's copy as of this moment.
+    offline_as_of: datetime | None = None
 
 
 def live(credential, query) -> Table:
     """A page of SignalWire's own lists, both families merged; page links carry the
-    trail of cursors that led here, signed (see paging)."""
+    trail of cursors that led here, signed (see paging). The column headers sort, which
+    switches to the index. When SignalWire does not answer, the first page is the
+    index's copy, marked as such (a later page has no copy to show and fails)."""
     size = paging.page_size(query.get("size"))
     trail = paging.unsign_trail(credential, query.get("page"))
-    page = credential.client().list_all(trail[-1] if trail else None, page_size=size)
+    try:
+        page = credential.client().list_all(trail[-1] if trail else None, page_size=size)
+    except NOT_ANSWERING:
+        copy = None if trail else _index_copy(credential, size)
+        if copy is None:
+            raise
+        return copy
 
     def link(trail):
         token = paging.sign_trail(credential, trail)
@@ -58,6 +80,40 @@ def live(credential, query) -> Table:
         prev_url=link(trail[:-1]) if trail else None,
         first_url=f"?size={size}" if len(trail) > 1 else None,
         unavailable=page.unavailable,
+        sorting=_sort_links(size),
+        index_total=index.indexed_recordings(credential).count(),
+    )
+
+
+def _sort_links(size: int) -> dict:
+    """Header links of the live list: each opens the index's view in that order."""
+    params = [("size", str(size))] if size != paging.DEFAULT_PAGE_SIZE else []
+    return {
+        "created": {"url": search.link(params, sort="created"), "aria": "descending"},
+        "duration": {"url": search.link(params, sort="-duration"), "aria": None},
+        "price": {"url": search.link(params, sort="-price"), "aria": None},
+    }
+
+
+def _index_copy(credential, size: int) -> Table | None:
+    """The newest indexed recordings, for when SignalWire does not answer; None when
+    the index has never been filled."""
+    state = index.sync_state(credential)
+    if state.indexed_as_of is None:
+        return None
+    rows = index.indexed_recordings(credential).order_by("-created_at", "-recording_id")
+    recordings = tuple(row.as_recording() for row in rows[:size])
+    params = [("sort", "-created")] + (
+        [("size", str(size))] if size != paging.DEFAULT_PAGE_SIZE else []
+    )
+    return Table(
+        recordings=recordings,
+        totals=PageTotals.of(recordings),
+        page_size=size,
+        next_url=search.link(params, p=2) if rows[size : size + 1].exists() else None,
+        sorting=_sort_links(size),
+        index_total=rows.count(),
+        offline_as_of=state.indexed_as_of,
     )
 
 

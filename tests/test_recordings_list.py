@@ -129,3 +129,46 @@ def test_an_empty_project_says_what_to_do(alice_client, demo_space):
     for raw in demo_space.compat_recordings(DEMO_PROJECT_ID):
         demo_space.delete_compat_recording(DEMO_PROJECT_ID, raw["sid"])
     assert "No recordings here" in alice_client.get("/recordings/").content.decode()
+
+
+def test_the_column_headers_sort_through_the_index(alice_client, alice):
+    from recordings_app import index
+    from recordings_app.models import Credential
+
+    index.run_sync(Credential.objects.get(user=alice))
+    table = alice_client.get("/recordings/").context["table"]
+    assert table.sorting["price"]["url"] == "?sort=-price"
+    assert table.index_total == index.indexed_recordings(Credential.objects.get(user=alice)).count()
+    html = alice_client.get("/recordings/").content.decode()
+    assert f"{table.index_total} in all, as far as the dashboard knows" in html
+    by_price = alice_client.get("/recordings/" + table.sorting["price"]["url"]).context["table"]
+    prices = [r.price for r in by_price.recordings if r.price is not None]
+    assert by_price.filtered and prices == sorted(prices, reverse=True)
+
+
+def test_when_signalwire_does_not_answer_the_list_shows_the_index_copy(
+    alice_client, alice, demo_space, settings
+):
+    from recordings_app import index
+    from recordings_app.models import Credential
+
+    index.run_sync(Credential.objects.get(user=alice))
+    everything = listed(demo_space, DEMO_PROJECT_ID)
+    created = {r["id"]: r["created"] for r in everything}
+    settings.SIGNALWIRE_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
+    settings.SIGNALWIRE_CACHE_SECONDS = 0
+    response = alice_client.get("/recordings/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "SignalWire is not answering; this is what the dashboard last saw" in html
+    shown = [created[i] for i in row_ids(html)]
+    # The 50 newest, newest first (recordings of the same second may swap places).
+    assert len(shown) == 50 and shown == sorted(shown, reverse=True)
+    assert shown[-1] >= everything[49]["created"]
+
+
+def test_without_an_index_a_silent_signalwire_is_an_error_page(alice_client, settings):
+    settings.SIGNALWIRE_BASE_URL = "http://127.0.0.1:9"
+    response = alice_client.get("/recordings/")
+    assert response.status_code == 503
+    assert "SignalWire is unreachable" in response.content.decode()
