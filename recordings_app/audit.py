@@ -11,6 +11,12 @@ listening session: a user's first press on a recording they have not played in t
 last PLAY_SESSION. A *download* is counted for every download answer that delivers the
 file from its first byte (a resumed download, from byte n, is the same download),
 however the request's Range header was spelled.
+
+Attempts count too: a delete refused for want of permission, and a play or download
+that failed upstream, each as its own action with what went wrong in `detail`.
+
+A download is the user's own only when it comes from the dashboard itself, or from the
+user: see `is_same_site`. One asked for by another site's page is recorded as such.
 """
 
 from datetime import timedelta
@@ -59,6 +65,28 @@ def record_play(request: HttpRequest, recording_id: str, credential: Credential)
         record(request, Action.PLAY, recording_id=recording_id, credential=credential)
 
 
-def listeners(recording_id: str, limit: int = 20):
-    """The latest plays of a recording, newest first, for its page."""
-    return AuditEvent.objects.filter(recording_id=recording_id, action=Action.PLAY)[:limit]
+def listeners(request: HttpRequest, recording_id: str, limit: int = 20):
+    """The latest plays of a recording, newest first, for its page: everyone's for those
+    who may see the activity of every user, else the user's own."""
+    plays = AuditEvent.objects.filter(recording_id=recording_id, action=Action.PLAY)
+    if not request.user.has_perm("recordings_app.view_activity"):
+        plays = plays.filter(user=request.user)
+    return plays[:limit]
+
+
+# Sec-Fetch-Site values that show the user, not another site, asked: our own pages
+# (same-origin), a sibling of ours (same-site), or the user themselves (none: typed,
+# a bookmark).
+OWN_FETCH_SITES = {"same-origin", "same-site", "none"}
+
+
+def is_same_site(request: HttpRequest) -> bool:
+    """The request came from the dashboard or from the user, not from another site.
+
+    Browsers send `Sec-Fetch-Site` on every request (every browser that runs this
+    dashboard's pages: Chrome 76, Firefox 90, Safari 16.4 and later), and a page cannot
+    forge it. No header at all is a client that is not a browser (curl, a script
+    holding the user's session): nothing another site can make the user's browser
+    send, so it counts as the user's own."""
+    site = request.headers.get("Sec-Fetch-Site")
+    return site is None or site in OWN_FETCH_SITES

@@ -33,11 +33,22 @@ the sync fails only when neither can be read, or on any other error.
 
 A pass is held by a lease (a random token plus a heartbeat per page): a second
 runner for the same credential backs off, and a pass whose heartbeat is older than
-LEASE_TIMEOUT (its worker died) is taken over and resumed from its cursor.
+LEASE_TIMEOUT (its worker died) is taken over and resumed from its cursor. Until then
+the page shows such a pass as stopped, with the button that starts it again.
+
+Nothing upstream sends stops a pass: a number the database cannot hold (a duration of
+10**12 s, a size over 2**63) is stored as unknown, and the row is shown as "—" there.
+Any error that does stop one (other than a dying process) leaves the state FAILED, with
+the cursor kept for the next run, never RUNNING with nobody running it.
+
+A recording deleted in the dashboard is marked vanished at once (`forget_recording`),
+and a pass that started before the delete does not bring it back from a page it had
+already fetched.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -63,10 +74,15 @@ from recordings_app.signalwire import (
 )
 from recordings_app.signalwire.merged import REFUSALS
 
+logger = logging.getLogger(__name__)
+
 PAGE_SIZE = 1000  # SignalWire's maximum: the fewest requests
 RECHECK_DAYS = 3
 LEASE_TIMEOUT = timedelta(minutes=2)
 PRICE_PLACES = Decimal("0.000001")
+# The largest values the columns hold on every database (IntegerField, BigIntegerField).
+MAX_DURATION = 2**31 - 1
+MAX_BYTES = 2**63 - 1
 UPDATED_FIELDS = [
     "created_at",
     "created_epoch",
@@ -107,8 +123,13 @@ def sync_state(credential: Credential) -> IndexSync:
 
 
 def forget_recording(credential: Credential, recording_id: str) -> None:
-    """The dashboard deleted it upstream: drop it from the index now, not at the next sync."""
-    IndexedRecording.objects.filter(credential=credential, recording_id=recording_id).delete()
+    """The dashboard deleted it upstream: drop it from the index now, not at the next
+    sync. Marked vanished rather than deleted, with the time: a pass already under way
+    may hold a page fetched before the delete, and `_upsert` leaves alone a row that
+    vanished after its pass started."""
+    IndexedRecording.objects.filter(credential=credential, recording_id=recording_id).update(
+        vanished_at=timezone.now()
+    )
 
 
 @dataclass(frozen=True)
@@ -118,19 +139,28 @@ class Progress:
     seconds_left: float | None
 
 
+def is_stopped(state: IndexSync, now: datetime | None = None) -> bool:
+    """A pass marked running whose runner stopped showing signs of life: its worker
+    died. The next runner takes it over; until then it is not running."""
+    return state.state == IndexSync.State.RUNNING and is_stale(state, now or timezone.now())
+
+
 def is_busy(state: IndexSync) -> bool:
+    if is_stopped(state):
+        return False
     return state.state in (IndexSync.State.QUEUED, IndexSync.State.RUNNING)
 
 
 def sync_status(credential: Credential, reload=None) -> dict:
     """What recordings/_index_status.html shows: "indexed as of", a refresh button, or
     the progress of a running sync. `reload`: the page shows indexed data, so a finished
-    sync reloads it."""
+    sync reloads it. A pass whose worker died shows as stopped, with the button."""
     state = sync_state(credential)
     progress_now = progress(state)
     return {
         "sync": state,
         "busy": is_busy(state),
+        "stopped": is_stopped(state),
         "progress": progress_now,
         "time_left": describe_seconds(progress_now.seconds_left),
         "reload": "1" if reload else "",
@@ -211,14 +241,22 @@ def run_sync(
         return None
     except SignalWireError as error:
         explanation = explain(error)
-        IndexSync.objects.filter(pk=state.pk, lease=token).update(
-            state=IndexSync.State.FAILED,
-            lease="",
-            last_error=f"{explanation.title}. {explanation.message}",
-        )
+        _fail(state, token, f"{explanation.title}. {explanation.message}")
+        raise
+    except Exception:
+        # Not SignalWire's doing: a bug or the database. Failed, not left running; the
+        # cursor stays, so the next run resumes. The details go to the log, not the page.
+        logger.exception("The index sync of credential %s stopped.", credential.pk)
+        _fail(state, token, "The sync stopped on an unexpected error. Try again.")
         raise
     finally:
         fetcher.shutdown(wait=True, cancel_futures=True)
+
+
+def _fail(state: IndexSync, token: str, words: str) -> None:
+    IndexSync.objects.filter(pk=state.pk, lease=token).update(
+        state=IndexSync.State.FAILED, lease="", last_error=words
+    )
 
 
 @dataclass(frozen=True)
@@ -383,7 +421,7 @@ def _store_page(
     with transaction.atomic():
         if not IndexSync.objects.filter(pk=state.pk, lease=token).update(**changes):
             raise LeaseLost()
-        _upsert(credential, recordings, now)
+        _upsert(credential, recordings, now, state.pass_started_at or now)
         if verdict.last:
             _mark_vanished(credential, family, state.pass_started_at, since, now)
     for name, value in changes.items():
@@ -409,8 +447,11 @@ def _skip_family(state: IndexSync, token: str, family: str, error: SignalWireErr
     return state
 
 
-def _upsert(credential: Credential, recordings: list[Recording], now: datetime) -> None:
-    """Insert or update a page of recordings in one executemany.
+def _upsert(
+    credential: Credential, recordings: list[Recording], now: datetime, pass_started: datetime
+) -> None:
+    """Insert or update a page of recordings in one executemany. A row the dashboard
+    deleted after `pass_started` stays vanished: the page may predate the delete.
 
     Not bulk_create(update_conflicts=True): on SQLite Django splits it into batches of
     999 // 23 = 43 rows and prepares every value through its field, which made a page
@@ -428,9 +469,14 @@ def _upsert(credential: Credential, recordings: list[Recording], now: datetime) 
     # Only our own table and column names go into the text; every value is a parameter.
     names = ", ".join(map(ops.quote_name, columns))
     insert = f"INSERT INTO {table} ({names}) VALUES ({placeholders}) "  # noqa: S608
-    sql = insert + f"ON CONFLICT (credential_id, recording_id) DO UPDATE SET {updates}"
+    vanished = f"{table}.{ops.quote_name('vanished_at')}"
+    sql = insert + (
+        f"ON CONFLICT (credential_id, recording_id) DO UPDATE SET {updates} "
+        f"WHERE {vanished} IS NULL OR {vanished} < %s"
+    )
     when = ops.adapt_datetimefield_value
     seen = when(now)
+    started = when(pass_started)
     rows = []
     for rec in recordings:
         price = rec.price.quantize(PRICE_PLACES) if rec.price is not None else None
@@ -441,7 +487,7 @@ def _upsert(credential: Credential, recordings: list[Recording], now: datetime) 
                 when(rec.created_at),
                 int(rec.created_at.timestamp()),
                 when(rec.updated_at),
-                rec.duration_seconds,
+                _fitting(rec.duration_seconds, MAX_DURATION),
                 price,
                 (rec.price_unit or "")[:8],
                 (rec.status or "")[:32],
@@ -449,7 +495,7 @@ def _upsert(credential: Credential, recordings: list[Recording], now: datetime) 
                 (rec.error_code or "")[:64],
                 (rec.track or "")[:32],
                 rec.stereo,
-                rec.byte_size,
+                _fitting(rec.byte_size, MAX_BYTES),
                 rec.source,
                 rec.leg_id or "",
                 rec.conference_id or "",
@@ -459,10 +505,17 @@ def _upsert(credential: Credential, recordings: list[Recording], now: datetime) 
                 rec.url or "",
                 seen,
                 None,  # vanished_at: seen again, so not vanished
+                started,  # for the WHERE of the update
             )
         )
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def _fitting(count: int | None, largest: int) -> int | None:
+    """A count the column can hold, else unknown (None): SignalWire once sent a duration
+    of 10**12 s, which stopped every pass that met it."""
+    return count if count is None or 0 <= count <= largest else None
 
 
 def _mark_vanished(credential, family, pass_started_at, since, now) -> None:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from recordings_app import crypto
 from recordings_app.credential_cache import CachedClient
@@ -60,6 +61,7 @@ class Credential(models.Model):
         what pages use."""
         return CachedClient(self.fresh_client(), self)
 
+    @sensitive_variables("token")
     def fresh_client(self) -> SignalWireClient:
         """A client that always asks SignalWire: for background work such as a sync, and
         for anything that must not see a cached answer."""
@@ -266,6 +268,25 @@ class IndexSync(models.Model):
         return f"sync of {self.credential_id}: {self.state}"
 
 
+class AppendOnly(models.QuerySet):
+    """A queryset that adds rows and reads them, and refuses to change or remove them in
+    bulk, as it refuses one by one (AuditEvent.save/delete). A guard against the
+    application's own mistakes, not against someone with the database's password.
+
+    Django's own cascade on a deleted user (SET_NULL on `user`) goes through the model's
+    `_base_manager`, a plain one, so deleting a user still works and keeps the rows."""
+
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are never changed.")
+
+    def delete(self):
+        raise PermissionError("Audit events are never deleted.")
+
+    # Django's own path for deleting rows without loading them: refused too.
+    def _raw_delete(self, using):
+        raise PermissionError("Audit events are never deleted.")
+
+
 class AuditEvent(models.Model):
     """Who did what to which recording, when, from where, with which credentials (by
     label: never the token). Written by `recordings_app.audit.record` only; rows are
@@ -274,9 +295,15 @@ class AuditEvent(models.Model):
     class Action(models.TextChoices):
         VIEW = "view", "Viewed"
         PLAY = "play", "Listened"
+        PLAY_FAILED = "play_failed", "Listen failed"
         DOWNLOAD = "download", "Downloaded"
+        # A download asked for by another site's page (a link, an <img>): the browser
+        # fetched it, but nothing shows the user chose to.
+        DOWNLOAD_CROSS_SITE = "download_cross_site", "Downloaded from another site's link"
+        DOWNLOAD_FAILED = "download_failed", "Download failed"
         DELETE = "delete", "Deleted"
         DELETE_FAILED = "delete_failed", "Delete failed"
+        DELETE_DENIED = "delete_denied", "Delete refused (no permission)"
         CREDENTIAL_ADD = "credential_add", "Added credentials"
         CREDENTIAL_ACTIVATE = "credential_activate", "Switched credentials"
         CREDENTIAL_REMOVE = "credential_remove", "Removed credentials"
@@ -294,6 +321,8 @@ class AuditEvent(models.Model):
     detail = models.CharField(max_length=200, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=200, blank=True)
+
+    objects = AppendOnly.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]

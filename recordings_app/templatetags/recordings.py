@@ -10,7 +10,24 @@ from recordings_app.signalwire import STATUS_FAMILIES, status_family
 
 register = template.Library()
 
+# Characters that reorder the text around them (overrides, embeddings, isolates, marks):
+# in upstream text they would let a status read "completed" while it says otherwise.
+# No status word, code, track or currency needs one.
+BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥"}
+
+
+@register.filter(is_safe=True)
+def without_bidi(value):
+    """Text from elsewhere (SignalWire's fields, a browser's user agent) without the
+    characters that reorder what is shown. Removing characters keeps escaped text
+    escaped, so the filter is safe on safe strings."""
+    if not isinstance(value, str):
+        return value
+    return value.translate(BIDI_CONTROLS)
 
 
 @register.filter
@@ -35,6 +52,7 @@ def money(amount, currency) -> str:
         if amount.as_tuple().exponent > -2:
             amount = amount.quantize(Decimal("0.01"))
     text = f"{amount:f}"
+    currency = without_bidi(currency)
     symbol = CURRENCY_SYMBOLS.get(currency or "")
     if symbol:
         return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"
@@ -77,13 +95,14 @@ def status_badge(recording):
             '<span class="badge status-{}" title="{}">{}</span>',
             family,
             STATUS_FAMILIES[family],
-            recording.status,
+            without_bidi(recording.status),
         )
     else:
         badge = mark_safe('<span class="missing">—</span>')  # noqa: S308 - a constant
     if recording.error_code:
         badge += format_html(
-            ' <span class="error-code" title="Error code">{}</span>', recording.error_code
+            ' <span class="error-code" title="Error code">{}</span>',
+            without_bidi(recording.error_code),
         )
     return badge
 

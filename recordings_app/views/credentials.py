@@ -2,6 +2,7 @@
 API first), pick the one in use, remove."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest
@@ -26,6 +27,12 @@ def credential_add(request: HttpRequest):
     form = CredentialForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
+            _hold_credentials_of(request.user)
+            # Checked again under the lock: the same label may have been added by a
+            # request that ran while this one checked the credentials upstream.
+            if Credential.objects.filter(user=request.user, label=form.cleaned_data["label"]):
+                form.add_error("label", "You already have credentials with this label.")
+                return render(request, "credentials/form.html", {"form": form})
             credential = form.save()
             _activate(credential)
             tasks.request_sync(credential)  # the first sync, on the task queue
@@ -38,8 +45,9 @@ def credential_add(request: HttpRequest):
 @require_POST
 @login_required
 def credential_activate(request: HttpRequest, pk: int):
-    credential = get_object_or_404(Credential, pk=pk, user=request.user)
     with transaction.atomic():
+        _hold_credentials_of(request.user)
+        credential = get_object_or_404(Credential, pk=pk, user=request.user)
         _activate(credential)
         audit.record(request, audit.Action.CREDENTIAL_ACTIVATE, credential=credential)
     messages.success(request, f"Now showing recordings for “{credential.label}”.")
@@ -49,8 +57,9 @@ def credential_activate(request: HttpRequest, pk: int):
 @require_POST
 @login_required
 def credential_delete(request: HttpRequest, pk: int):
-    credential = get_object_or_404(Credential, pk=pk, user=request.user)
     with transaction.atomic():
+        _hold_credentials_of(request.user)
+        credential = get_object_or_404(Credential, pk=pk, user=request.user)
         audit.record(request, audit.Action.CREDENTIAL_REMOVE, credential=credential)
         credential.delete()
         successor = Credential.objects.filter(user=request.user).order_by("-created_at").first()
@@ -64,6 +73,15 @@ def credential_delete(request: HttpRequest, pk: int):
             )
     messages.success(request, f"Credentials “{credential.label}” were removed.")
     return redirect("credential_list")
+
+
+def _hold_credentials_of(user) -> None:
+    """Take the user's row lock for the rest of the transaction, so one user's credential
+    changes run one at a time. Without it two "make active" clicks (or two adds) at once
+    deadlock or both set a credential active, and one of them is a 500 (Postgres; SQLite
+    runs one write transaction at a time anyway). The user's row, not their credentials':
+    a user with none yet has no credential row to lock."""
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
 
 
 def _activate(credential: Credential) -> None:

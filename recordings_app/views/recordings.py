@@ -5,7 +5,8 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -93,7 +94,7 @@ def recording_detail(request: HttpRequest, recording_id: str):
             "credential": credential,
             "recording": recording,
             "can_delete": request.user.has_perm("recordings_app.delete_recording"),
-            "listeners": audit.listeners(recording_id),
+            "listeners": audit.listeners(request, recording_id),
         },
     )
 
@@ -104,16 +105,35 @@ def recording_audio(request: HttpRequest, recording_id: str):
     """The recording's audio through our own URL, in chunks, with one well-formed `Range`
     passed on so the browser can seek (anything else gets the whole file).
     `?download=1` answers as an attachment, audited when it delivers the file from its
-    first byte (a resumed download is the same download)."""
+    first byte (a resumed download is the same download), as the user's own only when
+    it was asked for from the dashboard or by the user (audit.is_same_site); one that
+    fails upstream is audited as a failed download."""
     recording_id = checked_recording_id(recording_id)
     credential = active_credential(request)
     client = credential.client()
-    recording = client.get_recording(recording_id)
-    media = client.open_media(recording, single_range(request.headers.get("Range")))
-    download = bool(request.GET.get("download"))
-    if download and request.method == "GET" and media.starts_at_zero:
+    download = bool(request.GET.get("download")) and request.method == "GET"
+    wanted = single_range(request.headers.get("Range"))
+    try:
+        recording = client.get_recording(recording_id)
+        media = client.open_media(recording, wanted)
+    except SignalWireError as error:
+        if download and (wanted is None or wanted.startswith("bytes=0-")):
+            audit.record(
+                request,
+                audit.Action.DOWNLOAD_FAILED,
+                recording_id=recording_id,
+                credential=credential,
+                detail=explain(error).title,
+            )
+        raise
+    if download and media.starts_at_zero:
+        if audit.is_same_site(request):
+            action, detail = audit.Action.DOWNLOAD, ""
+        else:
+            action = audit.Action.DOWNLOAD_CROSS_SITE
+            detail = f"Sec-Fetch-Site: {request.headers['Sec-Fetch-Site']}"
         audit.record(
-            request, audit.Action.DOWNLOAD, recording_id=recording_id, credential=credential
+            request, action, recording_id=recording_id, credential=credential, detail=detail
         )
     response = StreamingHttpResponse(media, status=media.status, headers=media.headers)
     response["Cache-Control"] = "private, max-age=3600"
@@ -121,7 +141,7 @@ def recording_audio(request: HttpRequest, recording_id: str):
     # them as a document anyway, sandboxed (no script, no same-origin access).
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
-    if download:
+    if request.GET.get("download"):
         extension = _media_extension(recording.url, media.headers.get("Content-Type", ""))
         response["Content-Disposition"] = (
             f'attachment; filename="recording-{recording_id}.{extension}"'
@@ -136,7 +156,17 @@ def recording_played(request: HttpRequest, recording_id: str):
     the browser also does to read its length), is a listen."""
     recording_id = checked_recording_id(recording_id)
     credential = active_credential(request)
-    credential.client().get_recording(recording_id)  # only a recording there is (cached)
+    try:
+        credential.client().get_recording(recording_id)  # only a recording there is (cached)
+    except SignalWireError as error:
+        audit.record(
+            request,
+            audit.Action.PLAY_FAILED,
+            recording_id=recording_id,
+            credential=credential,
+            detail=explain(error).title,
+        )
+        raise
     audit.record_play(request, recording_id, credential)
     return HttpResponse(status=204)
 
@@ -162,8 +192,18 @@ def _media_extension(url: str | None, content_type: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@permission_required("recordings_app.delete_recording", raise_exception=True)
 def recording_delete(request: HttpRequest, recording_id: str):
+    if not request.user.has_perm("recordings_app.delete_recording"):
+        # Checked here rather than by permission_required, so a refused attempt to delete
+        # (the POST; the confirmation page is only a page) is in the audit trail.
+        if request.method == "POST":
+            audit.record(
+                request,
+                audit.Action.DELETE_DENIED,
+                recording_id=canonical_uuid(recording_id) or "",
+                detail="No permission to delete recordings",
+            )
+        raise PermissionDenied
     recording_id = checked_recording_id(recording_id)
     credential = active_credential(request)
     client = credential.client()
