@@ -4,7 +4,11 @@ With nothing set it runs locally on SQLite with DEBUG on. `DEBUG=0` switches on 
 production hardening; there is no second settings file to keep in sync.
 """
 
+import base64
+import hashlib
 import os
+import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,11 +52,40 @@ def envlist(name: str, default: str) -> list[str]:
 
 DEBUG = envbool("DEBUG", "1")
 
+# Files this instance keeps for itself: the keys it makes when SECRET_KEY or
+# CREDENTIALS_KEYS is unset (development only). Keep it out of backups of the database.
+DATA_DIR = Path(os.environ.get("DATA_DIR", "") or BASE_DIR / "data")
+
+
+def kept_secret(name: str, make) -> str:
+    """The secret in DATA_DIR/name; the first start makes it with `make()` and writes it
+    there, readable by this user only. Written to a temporary file and linked into
+    place, so processes starting together all end up with the one that got there first."""
+    path = DATA_DIR / name
+    if not path.exists():
+        DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=DATA_DIR, prefix=f".{name}.")  # 0600
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(make() + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            os.unlink(temporary)
+    return path.read_text().strip()
+
+
+# Before keys were kept in DATA_DIR, development derived one from this public constant.
+_OLD_DEVELOPMENT_SECRET_KEY = "django-insecure-local-development-key-do-not-deploy"  # noqa: S105
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0")
-    SECRET_KEY = "django-insecure-local-development-key-do-not-deploy"  # noqa: S105
+    SECRET_KEY = kept_secret("secret_key", lambda: secrets.token_urlsafe(50))
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
@@ -117,6 +150,19 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
     )
 }
+# A database that does not answer must not hold a page (or /healthz) for good: give up
+# connecting after DATABASE_CONNECT_TIMEOUT seconds, and have PostgreSQL cancel any
+# statement after DATABASE_STATEMENT_TIMEOUT_MS (0: no limit, e.g. for a long migration).
+DATABASE_CONNECT_TIMEOUT = envint("DATABASE_CONNECT_TIMEOUT", "5")
+DATABASE_STATEMENT_TIMEOUT_MS = envint("DATABASE_STATEMENT_TIMEOUT_MS", "30000")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    _options["options"] = " ".join(
+        filter(
+            None, [_options.get("options"), f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"]
+        )
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The worker writes the index while app servers read it: WAL lets readers go on
     # during a write, and IMMEDIATE transactions wait for the lock instead of failing.
@@ -128,6 +174,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis is the shared cache (upstream answers, sessions) when several app servers run
 # behind a load balancer; without it each process keeps its own in memory.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_TIMEOUT = envfloat("REDIS_TIMEOUT", "1")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -135,10 +182,14 @@ if REDIS_URL:
             "BACKEND": "recordings_app.redis_cache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "dashboard"),
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            # Every call gives up after REDIS_TIMEOUT seconds, without retrying; after a
+            # failure the backend leaves Redis alone for a few seconds (redis_cache.py).
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    # Sessions are kept in the database and read through the cache: a Redis outage
+    # costs a database read, not everybody's log-in.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -197,11 +248,20 @@ STORAGES = {
 }
 
 # Fernet keys for the API tokens stored at rest, newest first (comma-separated). Old
-# keys keep decrypting; the first one encrypts. Without it, a key is derived from
-# SECRET_KEY, which is fine for development and means rotating SECRET_KEY loses tokens.
+# keys keep decrypting; the first one encrypts (a system check refuses malformed ones).
+# Without it (development), a random key made once and kept in DATA_DIR, so a copy of
+# the database alone decrypts nothing; the key development used to derive from
+# SECRET_KEY still decrypts tokens stored with it (rotate_credentials_key moves them).
 CREDENTIALS_KEYS = envlist("CREDENTIALS_KEYS", "")
-if not CREDENTIALS_KEYS and not DEBUG:
-    raise ImproperlyConfigured("CREDENTIALS_KEYS must be set when DEBUG=0")
+if not CREDENTIALS_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("CREDENTIALS_KEYS must be set when DEBUG=0")
+    _old_secret = os.environ.get("SECRET_KEY", "") or _OLD_DEVELOPMENT_SECRET_KEY
+    _old_digest = hashlib.sha256(b"credentials-key:" + _old_secret.encode()).digest()
+    CREDENTIALS_KEYS = [
+        kept_secret("credentials_key", lambda: base64.urlsafe_b64encode(os.urandom(32)).decode()),
+        base64.urlsafe_b64encode(_old_digest).decode(),
+    ]
 
 # When set, every API and media call for every space goes to this base URL instead of
 # https://{space}.signalwire.com: the demo space, the tests, a mock or a staging server.
@@ -215,6 +275,19 @@ SIGNALWIRE_READ_TIMEOUT = envfloat("SIGNALWIRE_READ_TIMEOUT", "10")
 SIGNALWIRE_RETRY_BUDGET = envfloat("SIGNALWIRE_RETRY_BUDGET", "6")
 # How long list pages and recording details are reused per credential; 0 turns it off.
 SIGNALWIRE_CACHE_SECONDS = envint("SIGNALWIRE_CACHE_SECONDS", "30")
+
+# Upstream deadlines. The read timeout counts per socket read, so an answer that trickles
+# a byte at a time never trips it: every API call also ends within this many seconds,
+# retries included (connecting, the headers and the whole JSON body). A media stream's
+# deadline ends at its headers; the audio then plays as long as it takes, and stops only
+# when no byte comes for SIGNALWIRE_READ_TIMEOUT.
+SIGNALWIRE_TOTAL_TIMEOUT = envfloat("SIGNALWIRE_TOTAL_TIMEOUT", "20")
+# Drawing a waveform stops reading the media after this many seconds: the answer is then
+# "no waveform" with the reason, and it is not cached.
+PEAKS_TIMEOUT = envfloat("PEAKS_TIMEOUT", "30")
+
+# Error reports (the DEBUG page, mails to ADMINS) never show an API token.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "recordings_app.crypto.SecretsHidingFilter"
 
 LOGGING = {
     "version": 1,

@@ -151,6 +151,7 @@ class _Fault:
     content_type: str
     drop_after_bytes: int | None
     host: str
+    trickle_bytes_per_second: float | None = None
 
     def matches(self, host: str, method: str, path: str) -> bool:
         return (
@@ -461,6 +462,7 @@ class DemoSpace:
         content_type="application/json",
         drop_after_bytes=None,
         host="space",
+        trickle_bytes_per_second=None,
     ) -> None:
         """Answer the next matching requests differently: how a test makes upstream misbehave.
 
@@ -470,8 +472,13 @@ class DemoSpace:
         `status` it gets that status, `body` (str, bytes, or JSON for anything else; None =
         {"error": <reason phrase>} for 4xx/5xx), `headers` and `content_type`. Without a
         status it is served normally after the delay, its body cut off (connection closed)
-        after `drop_after_bytes` bytes if that is set.
+        after `drop_after_bytes` bytes if that is set. With `trickle_bytes_per_second` the
+        headers go out at once and the body (the fault's or the normal one) follows at that
+        rate, in pieces of a tenth of a second's worth (at least a byte): a slow or hostile
+        upstream that never pauses long enough to trip a read timeout.
         """
+        if trickle_bytes_per_second is not None and trickle_bytes_per_second <= 0:
+            raise ValueError("trickle_bytes_per_second must be positive")
         _choice("host", host, HOSTS)
         if times is not None and times <= 0:
             return
@@ -486,6 +493,7 @@ class DemoSpace:
             content_type,
             drop_after_bytes,
             host,
+            trickle_bytes_per_second,
         )
         with self._lock:
             self._faults.append(fault)
@@ -600,6 +608,7 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         space, role = self.server.space, self.server.role
         self._budget = None  # body bytes left before a drop_after_bytes fault cuts the line
+        self._trickle = None  # body bytes per second, for a trickle_bytes_per_second fault
         self._discard_request_body()
         self._project, username = self._authenticate()
         space._record(role, self.command, self.path, username, "Authorization" in self.headers)
@@ -608,6 +617,7 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
             if fault is not None:
                 if fault.delay:
                     time.sleep(fault.delay)
+                self._trickle = fault.trickle_bytes_per_second
                 if fault.status is not None:
                     self._send(fault.status, fault.payload(), fault.content_type, fault.headers)
                     return
@@ -658,7 +668,13 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
             return False
         if self._budget is not None:
             self._budget -= len(body)
-        self.wfile.write(body)
+        if self._trickle is None:
+            self.wfile.write(body)
+            return True
+        piece = max(1, int(self._trickle / 10))
+        for start in range(0, len(body), piece):
+            time.sleep(piece / self._trickle)
+            self.wfile.write(body[start : start + piece])
         return True
 
     def _send(

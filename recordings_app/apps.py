@@ -27,4 +27,6 @@ class RecordingsConfig(AppConfig):
     verbose_name = "Recordings"
 
     def ready(self):
+        from recordings_app import checks  # noqa: F401 - registers the system checks
+
         post_migrate.connect(ensure_groups, sender=self)

@@ -27,12 +27,14 @@ numpy per decoded frame, 1.2 s this way; decoding itself is 0.6 s of it.
 import io
 import struct
 import sys
+import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
 import av
+from django.conf import settings
 
 from recordings_app import credential_cache
 
@@ -590,29 +592,82 @@ class _SliceMaxima:
 def peaks_for(credential, recording_id: str) -> dict:
     """The recording's peaks as JSON-ready data, computed from its streamed media once and
     cached for a day under the credential's scope (a delete forgets them);
-    `{"peaks": None, "reason": ...}` where there is none to draw."""
-    return credential_cache.remember(
-        credential,
-        ("peaks", recording_id),
-        lambda: _compute_peaks(credential.client(), recording_id),
-        credential_cache.PEAKS_SECONDS,
-    )
+    `{"peaks": None, "reason": ...}` where there is none to draw.
+
+    Only an answer from the whole file is cached: peaks of a stream that broke off or
+    ended short of its Content-Length, and a computation stopped at PEAKS_TIMEOUT, are
+    answered as they are and computed afresh next time."""
+    try:
+        return credential_cache.remember(
+            credential,
+            ("peaks", recording_id),
+            lambda: _compute_peaks(credential.client(), recording_id),
+            credential_cache.PEAKS_SECONDS,
+        )
+    except _NotToKeep as answer:
+        return answer.answer
+
+
+class _NotToKeep(Exception):
+    """An answer for this request only: raised through `remember`, which then stores
+    nothing."""
+
+    def __init__(self, answer: dict):
+        super().__init__()
+        self.answer = answer
+
+
+class _PastDeadline(Exception):
+    """Reading the media for the peaks took longer than PEAKS_TIMEOUT."""
 
 
 def _compute_peaks(client, recording_id: str) -> dict:
+    seconds = settings.PEAKS_TIMEOUT
+    deadline = time.monotonic() + seconds
     recording = client.get_recording(recording_id)
     media = client.open_media(recording)
+    opened = [media]  # every stream read, the Range requests' too
     try:
-        return media_peaks(
-            media,
+        answer = media_peaks(
+            _until(deadline, media),
             media.headers.get("Content-Type", ""),
             size=_content_length(media.headers),
-            reopen=lambda offset: _media_from(client, recording, offset),
+            reopen=lambda offset: _until(deadline, _media_from(client, recording, offset, opened)),
         ).as_json()
     except NoWaveform as reason:
-        return {"peaks": None, "reason": str(reason)}
+        answer = {"peaks": None, "reason": str(reason)}
+    except _PastDeadline:
+        # The client may well have left; the work stops, and the next request tries again.
+        raise _NotToKeep(
+            {
+                "peaks": None,
+                "reason": "The recording took too long to read to draw a waveform for "
+                f"(more than {seconds:g} seconds). Try again later.",
+            }
+        ) from None
     finally:
         media.close()
+    if any(stream.ended_early for stream in opened):
+        raise _NotToKeep(answer)
+    return answer
+
+
+def _until(deadline: float, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks, until the deadline passes: then _PastDeadline (which the reader keeps
+    and media_peaks raises once it stops)."""
+    source = iter(chunks)
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise _PastDeadline()
+            chunk = next(source, None)
+            if chunk is None:
+                return
+            yield chunk
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
 
 
 def _content_length(headers: dict) -> int | None:
@@ -620,11 +675,12 @@ def _content_length(headers: dict) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-def _media_from(client, recording, offset: int) -> Iterator[bytes]:
+def _media_from(client, recording, offset: int, opened: list) -> Iterator[bytes]:
     """The recording's media from byte `offset` on, through a Range request (opened when
-    first read). A server that ignores Range answers 200 with the whole file: its first
-    `offset` bytes are skipped here."""
+    first read; added to `opened`). A server that ignores Range answers 200 with the whole
+    file: its first `offset` bytes are skipped here."""
     media = client.open_media(recording, f"bytes={offset}-")
+    opened.append(media)
     try:
         if media.status == 206:
             yield from media

@@ -359,6 +359,30 @@ def test_fault_drops_a_media_stream_midway(space, http):
     assert len(http.get(rec["url"]).content) == rec["byte_size"]
 
 
+def test_fault_trickles_a_body_at_the_rate_asked(space, http):
+    # Headers at once, then the body a byte every 0.1 s: no pause long enough to trip a
+    # read timeout, yet the whole answer takes about a second.
+    space.add_fault(status=200, body="0123456789", path_prefix=LIST, trickle_bytes_per_second=10)
+    began = time.monotonic()
+    answer = http.get(space.base_url + LIST, stream=True, timeout=(TIMEOUT, 0.5))
+    assert time.monotonic() - began < 0.5
+    assert answer.raw.read(1) == b"0"
+    assert answer.content == b"123456789"
+    assert 0.9 <= time.monotonic() - began < 3
+
+
+def test_fault_trickles_a_normal_media_stream(space, http):
+    rec = a_recording(space)
+    space.add_fault(path_prefix="/media/", trickle_bytes_per_second=1000, times=1)
+    with http.get(rec["url"], stream=True, timeout=(TIMEOUT, 0.5)) as answer:
+        assert answer.status_code == 200 and int(answer.headers["Content-Length"]) > 1000
+        began = time.monotonic()
+        received = 0
+        while time.monotonic() - began < 0.5:
+            received += len(answer.raw.read1(65536))
+    assert 100 <= received <= 1000  # about 500: 100 bytes a tenth of a second
+
+
 def test_request_log(space, http):
     get(http, space, f"{LIST}?page_size=3")
     requests.get(space.base_url + LIST, timeout=TIMEOUT)

@@ -6,6 +6,8 @@ import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+from django.views.decorators.debug import sensitive_variables
+
 from . import compat, merged, relay
 from .exceptions import RecordingNotFound
 from .media import MediaStream, open_media
@@ -27,6 +29,7 @@ class SignalWireClient:
     RELAY and Compatibility recordings have ids of the same form and each id lives in
     one family only; methods that take an id ask RELAY first unless told the family."""
 
+    @sensitive_variables("api_token")
     def __init__(self, space: str, project_id: str, api_token: str):
         self.space = space
         self.base_url = space_base_url(space)

@@ -159,6 +159,9 @@ class MediaStream:
 
     def __init__(self, response: requests.Response):
         self._response = response
+        # Set once the body has been read to its end: True when it broke off, or ended
+        # short of its Content-Length (what was drawn or kept from it is not the file).
+        self.ended_early = False
         self.status = response.status_code
         self.headers = {
             name: response.headers[name] for name in self.PASSED_HEADERS if name in response.headers
@@ -175,11 +178,16 @@ class MediaStream:
 
     def __iter__(self) -> Iterator[bytes]:
         raw = self._response.raw
+        length = self.headers.get("Content-Length", "")
+        promised = int(length) if length.isascii() and length.isdigit() else None
+        received = 0
         try:
             while chunk := raw.read1(MEDIA_CHUNK, decode_content=False):
+                received += len(chunk)
                 yield chunk
+            self.ended_early = promised is not None and received < promised
         except (urllib3.exceptions.HTTPError, OSError):
-            return
+            self.ended_early = True
         finally:
             self._response.close()
 

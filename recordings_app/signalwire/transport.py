@@ -1,6 +1,6 @@
 """Every request to SignalWire goes through `_send`: a pooled session per thread, the
-private-address guard, connect/read timeouts, bounded retries, usage tracking, and one
-mapping from HTTP statuses to exceptions."""
+private-address guard, connect/read timeouts, a total deadline, bounded retries, a cap on
+the size of an answer, usage tracking, and one mapping from HTTP statuses to exceptions."""
 
 from __future__ import annotations
 
@@ -11,19 +11,23 @@ import random
 import socket
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
-import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    NameResolutionError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
 from urllib3.util.connection import create_connection
 
 from .exceptions import (
@@ -44,6 +48,12 @@ from .space import stand_in_urls
 RETRYABLE_STATUSES = {429, 500, 502, 503, 504}
 MAX_ATTEMPTS = 4
 MAX_BACKOFF = 4.0
+# The most of an API answer (JSON) that is read: a page of 1,000 recordings is about
+# 600 KB, so 16 MB is far beyond any honest answer and still small for a worker. Counted
+# as it is decoded (a gzipped answer cannot hide its size) and read a piece at a time, so
+# a larger answer is dropped once it passes the cap, never held whole.
+MAX_JSON_BYTES = 16 * 1024 * 1024
+_BODY_PIECE = 64 * 1024
 
 
 # ------------------------------------------------------------------------ usage
@@ -126,8 +136,10 @@ class _PublicOnly:
             return super()._new_conn()
         try:
             found = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
-        except socket.gaierror:
-            return super()._new_conn()  # urllib3 reports the unknown name as usual
+        except socket.gaierror as error:
+            # The unknown name it is (SpaceNotFound for the space's host); never a second,
+            # unchecked lookup and connect, whose answer could differ from this one.
+            raise NameResolutionError(self.host, self, error) from None
         addresses = [info[4][0] for info in found]
         if not addresses or not all(is_public_address(address) for address in addresses):
             raise ForbiddenAddress(self.host)
@@ -142,6 +154,13 @@ class _PublicOnly:
             raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from error
         except OSError as error:
             raise NewConnectionError(self, f"Failed to connect: {error}") from error
+
+    def request(self, *args, **kwargs):
+        # The call's deadline (if any) may cut this connection from now on.
+        deadline = _deadline.get()
+        if deadline is not None:
+            deadline.watch(self)
+        return super().request(*args, **kwargs)
 
 
 class _PublicHTTPConnection(_PublicOnly, HTTPConnection):
@@ -167,6 +186,56 @@ class _PublicOnlyAdapter(HTTPAdapter):
             "http": _PublicHTTPPool,
             "https": _PublicHTTPSPool,
         }
+
+
+# ------------------------------------------------------------------ the deadline
+
+
+class _Deadline:
+    """One call's total deadline. Timeouts count per socket read, so an answer that
+    trickles a byte at a time never trips them; when this deadline passes, a timer shuts
+    the socket of the request under way, which ends any read that is waiting on it."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._connection = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def passed(self) -> bool:
+        return self.expired or self.remaining() <= 0
+
+    def watch(self, connection) -> None:
+        with self._lock:
+            self._connection = connection
+
+    def stop(self) -> None:
+        """The call is over (or the rest, a media body, is not bounded): cut nothing."""
+        self._timer.cancel()
+        with self._lock:
+            self._connection = None
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sock = getattr(self._connection, "sock", None)
+            self._connection = None
+            if sock is not None:
+                # The plain socket's shutdown, under TLS too: it wakes a blocked read.
+                with suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_deadline: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar(
+    "upstream_deadline", default=None
+)
 
 
 # ------------------------------------------------------------------- the request
@@ -210,12 +279,32 @@ def _retry_after(response: requests.Response) -> int | None:
 def _send(method: str, url: str, *, auth, headers=None, stream=False) -> requests.Response:
     """Every request to SignalWire goes through here: timeouts always, redirects never
     (the caller decides), and bounded retries of GETs on 429 and 5xx. `auth` None sends
-    no credentials at all."""
-    timeout = (settings.SIGNALWIRE_CONNECT_TIMEOUT, settings.SIGNALWIRE_READ_TIMEOUT)
-    deadline = time.monotonic() + settings.SIGNALWIRE_RETRY_BUDGET
+    no credentials at all.
+
+    The call ends within SIGNALWIRE_TOTAL_TIMEOUT, retries included: connecting, the
+    headers and, unless `stream`, the whole body, read up to MAX_JSON_BYTES. A `stream`
+    (media) is bounded by it up to its headers; its body only by the read timeout."""
+    deadline = _Deadline(settings.SIGNALWIRE_TOTAL_TIMEOUT)
+    token = _deadline.set(deadline)
+    try:
+        return _send_within(deadline, method, url, auth=auth, headers=headers, stream=stream)
+    finally:
+        _deadline.reset(token)
+        deadline.stop()
+
+
+def _send_within(deadline: _Deadline, method, url, *, auth, headers, stream) -> requests.Response:
+    retry_until = min(time.monotonic() + settings.SIGNALWIRE_RETRY_BUDGET, deadline.at)
     attempt = 0
     usage = _usage.get() or UpstreamUsage()
     while True:
+        if deadline.passed():
+            raise UpstreamTimeout(deadline.seconds)
+        remaining = deadline.remaining()
+        timeout = (
+            min(settings.SIGNALWIRE_CONNECT_TIMEOUT, remaining),
+            min(settings.SIGNALWIRE_READ_TIMEOUT, remaining),
+        )
         usage.begin()
         try:
             response = _session().request(
@@ -223,22 +312,14 @@ def _send(method: str, url: str, *, auth, headers=None, stream=False) -> request
                 url,
                 auth=auth,
                 headers=headers,
-                stream=stream,
+                stream=True,
                 timeout=timeout,
                 allow_redirects=False,
             )
-        except requests.ConnectTimeout:
-            raise UpstreamTimeout(timeout[0], connecting=True) from None
-        except requests.ReadTimeout:
-            raise UpstreamTimeout(timeout[1]) from None
-        except requests.ConnectionError as error:
-            # requests wraps urllib3's MaxRetryError, whose reason says why.
-            reason = getattr(error.args[0], "reason", None) if error.args else None
-            if isinstance(reason, urllib3.exceptions.NameResolutionError):
-                raise SpaceNotFound(urlsplit(url).hostname or "") from None
-            raise UpstreamUnreachable() from None
-        except requests.RequestException:
-            raise UpstreamUnreachable() from None
+            if not stream:
+                _read_body(response)
+        except requests.RequestException as error:
+            raise _failure(error, url, deadline) from None
         finally:
             usage.end()
         usage.last_status = response.status_code
@@ -250,10 +331,43 @@ def _send(method: str, url: str, *, auth, headers=None, stream=False) -> request
         attempt += 1
         delay = _retry_after(response)
         delay = _backoff(attempt) if delay is None else delay
-        if attempt >= MAX_ATTEMPTS or time.monotonic() + delay > deadline:
+        if attempt >= MAX_ATTEMPTS or time.monotonic() + delay > retry_until:
             return response
         response.close()
         time.sleep(delay)
+
+
+def _failure(error: requests.RequestException, url: str, deadline: _Deadline) -> SignalWireError:
+    """What a failed request (or body read) was, as one of our exceptions."""
+    if deadline.passed():
+        return UpstreamTimeout(deadline.seconds)
+    if isinstance(error, requests.ConnectTimeout):
+        return UpstreamTimeout(settings.SIGNALWIRE_CONNECT_TIMEOUT, connecting=True)
+    # requests wraps urllib3's errors (MaxRetryError, ReadTimeoutError), whose reason says why.
+    reason = error.args[0] if error.args else None
+    reason = getattr(reason, "reason", reason)
+    if isinstance(error, requests.ReadTimeout) or isinstance(reason, ReadTimeoutError):
+        return UpstreamTimeout(settings.SIGNALWIRE_READ_TIMEOUT)
+    if isinstance(reason, NameResolutionError):
+        return SpaceNotFound(urlsplit(url).hostname or "")
+    return UpstreamUnreachable()
+
+
+def _read_body(response: requests.Response) -> None:
+    """Read the whole (decoded) body into the response, as requests does without
+    `stream`, but no more than MAX_JSON_BYTES of it."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+        response.close()
+        raise MalformedResponse("larger than MAX_JSON_BYTES")
+    pieces, size = [], 0
+    for piece in response.iter_content(_BODY_PIECE):
+        size += len(piece)
+        if size > MAX_JSON_BYTES:
+            response.close()
+            raise MalformedResponse("larger than MAX_JSON_BYTES")
+        pieces.append(piece)
+    response._content = b"".join(pieces)
 
 
 # ------------------------------------------------------------------ the answers
@@ -281,8 +395,8 @@ def _validation_details(response: requests.Response) -> list[str]:
     """Upstream's own words: RELAY's `{"errors": [{"detail"}]}`, or Compatibility's flat
     `{"code", "message", "more_info", "status"}`."""
     try:
-        body = response.json()
-    except ValueError:
+        body = _parsed(response)
+    except MalformedResponse:
         body = None
     details: list[str] = []
     if isinstance(body, dict):
@@ -299,10 +413,18 @@ def _validation_details(response: requests.Response) -> list[str]:
 
 
 def _json(response: requests.Response):
+    return _parsed(response)
+
+
+def _parsed(response: requests.Response):
+    """The answer's JSON. Not JSON, or nested deeper than the parser recurses (`[` x
+    200,000), is a malformed answer, never a crash."""
     try:
         return response.json()
     except ValueError:
         raise MalformedResponse("not JSON") from None
+    except RecursionError:
+        raise MalformedResponse("JSON nested too deeply") from None
 
 
 def _link_query(base_url: str, paths: tuple[str, ...], link) -> str | None:
