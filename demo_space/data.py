@@ -10,7 +10,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 from .audio import wav_size
 from .compressed_audio import MediaFile, media_file, mp3_size
@@ -37,6 +37,10 @@ HISTORY_DAYS = 90
 USD_PER_MINUTE = 0.0025  # billed per started minute, so sub-cent prices appear
 EUR_PER_MINUTE = 0.0023
 ERROR_CODES = ("30005", "media_timeout", "30003", "storage_unavailable")
+# A real day: a couple of calls being recorded right now, the rest finished and priced.
+# Past these, a recording drawn as in flight is drawn as completed instead.
+LIVE_RELAY = 2
+LIVE_COMPAT = 1
 
 LEG_KEYS = ("relay_pstn_leg_id", "relay_sip_leg_id", "relay_webrtc_leg_id")
 SOURCE_KEYS = (*LEG_KEYS, "relay_conference_id")
@@ -143,9 +147,13 @@ def _duration(rng: random.Random, status: str) -> int:
     return 0  # absent: nothing was recorded
 
 
-def _recording(rng: random.Random, project_id: str, now: datetime, conferences: list[str]):
+def _recording(
+    rng: random.Random, project_id: str, now: datetime, conferences: list[str], live_ok: bool
+):
     rec_id = new_uuid(rng)
     status = rng.choices(("completed", "failed", "absent", "in-progress"), (88, 5, 5, 2))[0]
+    if status == "in-progress" and not live_ok:
+        status = "completed"
     stereo = rng.random() < 0.4
     track = "both" if stereo else rng.choices(("inbound", "outbound", "both"), (5, 3, 2))[0]
     kind = rng.choices(("pstn", "sip", "webrtc", "conference"), (45, 25, 15, 15))[0]
@@ -203,7 +211,10 @@ def generate(
     """
     rng = random.Random(seed)
     conferences = [new_uuid(rng) for _ in range(max(4, count // 40))]
-    recs = [_recording(rng, project_id, now, conferences) for _ in range(count)]
+    recs, live = [], 0
+    for _ in range(count):
+        recs.append(_recording(rng, project_id, now, conferences, live < LIVE_RELAY))
+        live += recs[-1]["status"] == "in-progress"
     if status_words == "real":
         _reword(recs, random.Random(f"words:{seed}"))
     elif status_words != "legacy":
@@ -219,12 +230,13 @@ def _reword(recs: list[dict], rng: random.Random) -> None:
     """SignalWire: the words real spaces report. RELAY record states are recording, paused,
     finished, no_input and error; a REST recording is also seen as completed; and a word
     nobody documented turns up now and then."""
+    live = 0
     for rec in recs:
         status = rec["status"]
         if status == "completed":
             word = rng.choices(("finished", "completed", "transcoding"), (85, 14.5, 0.5))[0]
-        elif status == "in-progress":
-            word = rng.choices(("recording", "paused"), (3, 1))[0]
+        elif status == "in-progress":  # the few live ones: one recording, one paused
+            word, live = ("recording", "paused")[live % 2], live + 1
         else:
             word = {"failed": "error", "absent": "no_input"}[status]
         rec["status"] = word
@@ -343,9 +355,11 @@ def compat_uri(project_id: str, sid: str) -> str:
     return f"{COMPAT_ROOT}/{project_id}/Recordings/{sid}.json"
 
 
-def _compat_recording(rng, project_id, now, conferences, calls) -> dict:
+def _compat_recording(rng, project_id, now, conferences, calls, live_ok: bool) -> dict:
     sid = new_uuid(rng)
     status = rng.choices(COMPAT_STATUSES, (88, 4, 2, 2, 1.5, 1.5, 1))[0]
+    if status in IN_FLIGHT and not (live_ok and status == "in-progress"):
+        status = "completed"
     source = rng.choices((*CALL_SOURCES, *CONFERENCE_SOURCES), (30, 25, 10, 5, 15, 10, 5))[0]
     stereo = source != "Conference" and rng.random() < 0.3
     unit = "EUR" if rng.random() < 0.05 else "USD"
@@ -379,6 +393,8 @@ def _compat_recording(rng, project_id, now, conferences, calls) -> dict:
         conference_sid = rng.choice(conferences)
     else:
         call_sid = rng.choice(list(calls)) if calls and rng.random() < 0.1 else None
+        if call_sid is not None and _started(calls[call_sid]) > created:
+            call_sid = None  # a call cannot be recorded before it started
         if call_sid is None:
             call_sid = new_uuid(rng)
             calls[call_sid] = _call(rng, project_id, call_sid, created, duration, status)
@@ -410,6 +426,10 @@ def _compat_recording(rng, project_id, now, conferences, calls) -> dict:
         "encryption_details": None,
         "trim": "trim-silence" if rng.random() < 0.1 else "do-not-trim",
     }
+
+
+def _started(call: dict) -> datetime:
+    return parsedate_to_datetime(call["start_time"])
 
 
 def _phone(rng: random.Random) -> tuple[str, str]:
@@ -478,7 +498,11 @@ def generate_compat(
     rng = random.Random(f"compat:{seed}")
     conferences = [new_uuid(rng) for _ in range(max(2, count // 30))]
     calls: dict[str, dict] = {}
-    recs = [_compat_recording(rng, project_id, now, conferences, calls) for _ in range(count)]
+    recs: list[dict] = []
+    live = 0
+    for _ in range(count):
+        recs.append(_compat_recording(rng, project_id, now, conferences, calls, live < LIVE_COMPAT))
+        live += recs[-1]["status"] in IN_FLIGHT
     return recs, calls
 
 

@@ -51,6 +51,8 @@ class Table:
     index_total: int | None = None
     # SignalWire did not answer: the rows are the index's copy as of this moment.
     offline_as_of: datetime | None = None
+    # The filters do not parse: what to fix, one line per field, and no rows.
+    mistakes: tuple[str, ...] = ()
 
 
 def live(credential, query) -> Table:
@@ -114,6 +116,19 @@ def _index_copy(credential, size: int) -> Table | None:
         sorting=_sort_links(size),
         index_total=rows.count(),
         offline_as_of=state.indexed_as_of,
+    )
+
+
+def needs_fixing(filters: search.RecordingFilters, query) -> Table:
+    """No rows, and what is wrong with the filters: the page stays, the form says which
+    field to fix."""
+    return Table(
+        recordings=(),
+        totals=PageTotals.of(()),
+        page_size=paging.page_size(query.get("size")),
+        filtered=True,
+        caption="The filters need fixing",
+        mistakes=tuple(filters.mistakes()),
     )
 
 

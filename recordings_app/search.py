@@ -1,7 +1,8 @@
 """Search and filters on /recordings/, answered from the index.
 
 The filters live in the URL (GET), validated by `RecordingFilters`; a value that does
-not parse is a 400 with the reason, never a 500. Without any filter or sort in the URL
+not parse is a 400 with the reason, never a 500 (the list marks the field and keeps the
+page; the CSV answers with the reason alone). Without any filter or sort in the URL
 the list stays the live upstream view; with one, the list is answered from the
 credential's own index (see listing.py), with the same table markup.
 
@@ -122,20 +123,27 @@ class RecordingFilters(forms.Form):
             ("min_price", "max_price", "price range"),
         ):
             if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
-                raise forms.ValidationError(f"The {what} ends before it starts.")
+                self.add_error(high, f"The {what} ends before it starts.")  # marks the end
         return data
 
     def is_active(self) -> bool:
         return any(self.data.get(name, "").strip() for name in FILTER_NAMES)
 
+    def mistakes(self) -> list[str]:
+        """What is wrong with the filters, one line per field ("From: Enter a valid
+        date/time."); empty when they are valid."""
+        if self.is_valid():
+            return []
+        reasons = []
+        for name, errors in self.errors.items():
+            label = "Filters" if name == "__all__" else self.fields[name].label or name
+            reasons.append(f"{label}: {' '.join(errors)}")
+        return reasons
+
     def checked(self) -> dict:
         """The cleaned filters, or a 400 saying what is wrong."""
         if not self.is_valid():
-            reasons = []
-            for name, errors in self.errors.items():
-                label = "Filters" if name == "__all__" else self.fields[name].label or name
-                reasons.append(f"{label}: {' '.join(errors)}")
-            raise Problem(400, "These filters are not valid", " ".join(reasons))
+            raise Problem(400, "These filters are not valid", " ".join(self.mistakes()))
         return self.cleaned_data
 
     def params(self) -> list[tuple[str, str]]:

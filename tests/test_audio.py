@@ -1,6 +1,7 @@
 import io
 import tracemalloc
 import wave
+from datetime import datetime
 
 from demo_space import DEMO_PROJECT_ID
 from tests.conftest import body
@@ -39,7 +40,7 @@ def test_an_unsatisfiable_range_is_416(alice_client, playable):
 def test_download_is_an_attachment_named_after_the_recording(alice_client, playable):
     response = alice_client.get(f"/recordings/{playable['id']}/audio/?download=1")
     assert response["Content-Disposition"] == (
-        f'attachment; filename="recording-{playable["id"]}.wav"'
+        f'attachment; filename="{made_at(playable)}_recording-{playable["id"]}.wav"'
     )
     assert len(body(response)) == playable["byte_size"]
 
@@ -84,3 +85,8 @@ def test_a_large_download_streams_in_flat_memory(alice_client, demo_space):
     tracemalloc.stop()
     assert size == 44 + 10_000 * 8000 * 2
     assert peak < 5 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB while streaming {size / 1e6:.0f} MB"
+
+
+def made_at(recording) -> str:
+    """A download's name starts with when it was made (here, in UTC)."""
+    return f"{datetime.fromisoformat(recording['created_at']):%Y-%m-%d_%H%M}"

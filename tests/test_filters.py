@@ -211,4 +211,4 @@ def test_an_agent_finds_yesterdays_failed_call_in_one_step(alice_client, alice, 
     )
     assert added["id"] in shown_ids(response)
     assert {r.status for r in response.context["table"].recordings} == {"failed"}
-    assert "Indexed as of" in response.content.decode()
+    assert "Search covers recordings up to" in response.content.decode()

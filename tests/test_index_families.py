@@ -86,7 +86,7 @@ def test_a_refused_compatibility_list_still_indexes_relay_and_says_what_it_could
         "Compatibility (cXML) recordings: SignalWire answered 401"
     )
     page = alice_client.get("/index/status/").content.decode()
-    assert "Indexed as of" in page
+    assert "Search covers recordings up to" in page
     assert "Not in the index: Compatibility (cXML) recordings: SignalWire answered 401" in page
 
 

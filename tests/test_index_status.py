@@ -64,7 +64,7 @@ def test_when_the_sync_finishes_a_page_of_indexed_data_reloads(alice_client, syn
     IndexSync.objects.filter(pk=sync.pk).update(state="idle", indexed_as_of=timezone.now())
     response = alice_client.get("/index/status/?was=busy&reload=1")
     assert response["HX-Refresh"] == "true"
-    assert "Indexed as of" in response.content.decode()
+    assert "Search covers recordings up to" in response.content.decode()
     assert "HX-Refresh" not in alice_client.get("/index/status/?was=busy")
 
 
@@ -80,4 +80,4 @@ def test_pages_of_indexed_data_show_when_it_was_indexed(alice_client, sync):
     IndexSync.objects.filter(pk=sync.pk).update(indexed_as_of=timezone.now())
     for url in ("/costs/", "/recordings/?status=failed"):
         page = alice_client.get(url).content.decode()
-        assert "Indexed as of" in page and "Refresh" in page
+        assert "Search covers recordings up to" in page and "Refresh" in page

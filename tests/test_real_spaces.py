@@ -4,6 +4,7 @@ status words, MP3 and MP4 as well as WAV, cXML recordings in the Compatibility A
 a 401 for a token without the Voice scope."""
 
 import re
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -45,7 +46,7 @@ def test_a_recording_on_the_files_host_plays_seeks_and_downloads(alice_client, s
     assert seek.status_code == 206 and len(body(seek)) == 1000
     download = alice_client.get(audio + "?download=1")
     assert download["Content-Disposition"] == (
-        f'attachment; filename="recording-{recording["id"]}.wav"'
+        f'attachment; filename="{made_at(recording)}_recording-{recording["id"]}.wav"'
     )
     assert len(body(download)) == recording["byte_size"]
     assert all(entry.username == DEMO_PROJECT_ID for entry in space.files_request_log)
@@ -162,3 +163,8 @@ def test_cxml_recordings_count_in_costs_as_positive_costs(alice_client, alice, s
     assert sum(Decimal(line[4]) for line in euros) >= Decimal("1.2345")
     top = alice_client.get("/costs/?period=today").content.decode()
     assert f"/recordings/{cxml['sid']}/" in top and "€1.2345" in top
+
+
+def made_at(recording) -> str:
+    """A download's name starts with when it was made (here, in UTC)."""
+    return f"{datetime.fromisoformat(recording['created_at']):%Y-%m-%d_%H%M}"

@@ -69,7 +69,7 @@ def test_a_recording_with_out_of_range_numbers_is_indexed_without_them_and_the_s
     row = index.indexed_recordings(credential).get(recording_id=odd["id"])
     assert row.duration_seconds is None and row.byte_size is None
     page = text(alice_client.get("/index/status/"))
-    assert "Indexed as of" in page and "Refresh" in page and "every 1s" not in page
+    assert "Search covers recordings up to" in page and "Refresh" in page and "every 1s" not in page
 
 
 @pytest.mark.no_upstream

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from recordings_app import error_codes
 from recordings_app.signalwire import STATUS_FAMILIES, status_family
 
 register = template.Library()
@@ -101,10 +102,17 @@ def status_badge(recording):
         badge = mark_safe('<span class="missing">—</span>')  # noqa: S308 - a constant
     if recording.error_code:
         badge += format_html(
-            ' <span class="error-code" title="Error code">{}</span>',
+            ' <span class="error-code" title="{}">{}</span>',
+            error_meaning(recording.error_code) or "Error code",
             without_bidi(recording.error_code),
         )
     return badge
+
+
+@register.filter
+def error_meaning(code) -> str | None:
+    """A failed recording's error code in words, None where we do not know it."""
+    return error_codes.describe(code if isinstance(code, str) else None)
 
 
 @register.filter

@@ -37,7 +37,11 @@ from recordings_app.signalwire import (
 def recordings_list(request: HttpRequest):
     credential = active_credential(request)
     filters = search.RecordingFilters(request.GET)
-    if filters.is_active():  # filters or a sort: answered from the index
+    status = 200
+    if filters.is_active() and not filters.is_valid():
+        # The page stays, with the field marked: one typo should not cost the page.
+        table, status = listing.needs_fixing(filters, request.GET), 400
+    elif filters.is_active():  # filters or a sort: answered from the index
         table = listing.indexed(credential, filters, request.GET)
     else:
         table = listing.live(credential, request.GET)
@@ -53,9 +57,9 @@ def recordings_list(request: HttpRequest):
         ),
     }
     if wants_fragment(request):
-        return render(request, "recordings/list.html#table", context)
+        return render(request, "recordings/list.html#table", context, status=status)
     context.update(index.sync_status(credential, reload=table.filtered))
-    return render(request, "recordings/list.html", context)
+    return render(request, "recordings/list.html", context, status=status)
 
 
 @require_GET
@@ -142,10 +146,8 @@ def recording_audio(request: HttpRequest, recording_id: str):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     if request.GET.get("download"):
-        extension = _media_extension(recording.url, media.headers.get("Content-Type", ""))
-        response["Content-Disposition"] = (
-            f'attachment; filename="recording-{recording_id}.{extension}"'
-        )
+        name = _download_name(recording_id, recording, media.headers.get("Content-Type", ""))
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
@@ -183,11 +185,29 @@ def recording_peaks(request: HttpRequest, recording_id: str):
     return response
 
 
+def _download_name(recording_id: str, recording, content_type: str) -> str:
+    """2026-12-01_1546_recording-<id>.wav: when it was made, in the user's time zone,
+    first, so a folder of downloads sorts by time and still names each recording."""
+    name = f"recording-{recording_id}.{_media_extension(recording.url, content_type)}"
+    if recording.created_at is None:
+        return name
+    return f"{timezone.localtime(recording.created_at):%Y-%m-%d_%H%M}_{name}"
+
+
 def _media_extension(url: str | None, content_type: str) -> str:
+    """wav, mp3 or m4a. An MP4 recording is audio only: .m4a is that file's usual name,
+    and what players open as audio (an .mp4 is taken for a video)."""
     suffix = PurePosixPath(urlsplit(url or "").path).suffix.lstrip(".").lower()
     if suffix in ("wav", "mp3"):
         return suffix
-    return "mp3" if "mpeg" in content_type else "wav"
+    if suffix in ("mp4", "m4a"):
+        return "m4a"
+    content_type = content_type.split(";")[0].strip().lower()
+    if content_type == "audio/mpeg":
+        return "mp3"
+    if content_type in ("audio/mp4", "video/mp4"):
+        return "m4a"
+    return "wav"
 
 
 @require_http_methods(["GET", "POST"])

@@ -403,12 +403,18 @@
     var speed = section.querySelector("[data-control='speed']");
     speed.value = String(audio.playbackRate);
     section.querySelector("[data-control='volume']").value = audio.volume;
+    var mutedChannels = [];
     section.querySelectorAll("[data-action='mute']").forEach(function (button) {
       var channel = parseInt(button.dataset.channel, 10);
       button.setAttribute("aria-pressed", engine.muted[channel] ? "true" : "false");
       button.dataset.gain = String(engine.gain(channel));
       button.firstChild.textContent = engine.muted[channel] ? "Unmute" : "Mute";
+      // A muted lane looks muted: its label and its half of the waveform are dimmed.
+      button.closest(".lane").classList.toggle("muted", engine.muted[channel]);
+      if (engine.muted[channel]) mutedChannels.push(String(channel));
     });
+    var wave = section.querySelector(".waveform");
+    if (wave) wave.dataset.muted = mutedChannels.join(" ");
   };
 
   DetailView.prototype.unmount = function () {

@@ -1,11 +1,15 @@
 """The player in a real browser: the shared <audio>, the waveform, the controls."""
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from demo_space import DEMO_PROJECT_ID
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def state(page) -> dict:
@@ -184,7 +188,11 @@ def test_download_gives_the_whole_file(alice_page, stereo_recording):
     open_recording(page, stereo_recording)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download").click()
-    assert download.value.suggested_filename == f"recording-{stereo_recording['id']}.wav"
+    # Named with when it was made, in the browser's time zone (Europe/Berlin here).
+    made = datetime.fromisoformat(stereo_recording["created_at"]).astimezone(BERLIN)
+    assert download.value.suggested_filename == (
+        f"{made:%Y-%m-%d_%H%M}_recording-{stereo_recording['id']}.wav"
+    )
     with open(download.value.path(), "rb") as file:
         data = file.read()
     assert len(data) == stereo_recording["byte_size"]
@@ -226,8 +234,8 @@ def test_mp3_and_mp4_recordings_play_with_a_waveform(alice_page, demo_space, med
         DEMO_PROJECT_ID, duration_in_seconds=20, stereo=True, media_format=media_format
     )
     page.goto(f"/recordings/{call['id']}/")
-    page.locator(".waveform[data-drawn='true']").wait_for()
     expect(page.locator(".waveform-note")).to_be_hidden()
+    page.locator(".waveform[data-drawn='true']").wait_for()
     page.get_by_role("button", name="Play", exact=True).click()
     wait_until_playing_past(page, 0.5)
 
