@@ -23,5 +23,18 @@ max_requests = 2000
 max_requests_jitter = 200
 # Our own middleware logs one JSON line per request; gunicorn's access log would repeat it.
 accesslog = None
-errorlog = "-"
+errorlog = "-"  # stderr, as JSON lines (logconfig_dict below)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's own lines (start, worker exits and timeouts, errors) in the same JSON lines
+# as Django's (dashboard/settings.py LOGGING), through the same formatter.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "recordings_app.request_log.JsonFormatter"}},
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["json"], "level": "INFO"},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["json"], "level": "INFO", "propagate": False},
+    },
+}

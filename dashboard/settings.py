@@ -10,7 +10,9 @@ import os
 import secrets
 import tempfile
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from csp.constants import NONCE
@@ -50,6 +52,27 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def envsecret(name: str) -> str:
+    """The secret in the variable `name`, or else in the file `name`_FILE names (Docker
+    and systemd secrets), without its trailing newline. Both set is refused rather than
+    one silently ignored: after a rotation the stale one could be the one in use."""
+    value = os.environ.get(name, "")
+    path = os.environ.get(f"{name}_FILE", "")
+    if value and path:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both")
+    if not path:
+        return value
+    try:
+        return Path(path).read_text().rstrip("\r\n")
+    except OSError as error:
+        raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {error.strerror}") from None
+
+
+def secretlist(name: str) -> list[str]:
+    """A list secret (comma-separated; in a file, one a line will do too)."""
+    return [item.strip() for item in envsecret(name).replace("\n", ",").split(",") if item.strip()]
+
+
 DEBUG = envbool("DEBUG", "1")
 
 # Files this instance keeps for itself: the keys it makes when SECRET_KEY or
@@ -81,13 +104,20 @@ def kept_secret(name: str, make) -> str:
 # Before keys were kept in DATA_DIR, development derived one from this public constant.
 _OLD_DEVELOPMENT_SECRET_KEY = "django-insecure-local-development-key-do-not-deploy"  # noqa: S105
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = _GIVEN_SECRET_KEY = envsecret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0")
     SECRET_KEY = kept_secret("secret_key", lambda: secrets.token_urlsafe(50))
 
+# Keys SECRET_KEY had before: what they signed (sessions, password reset links) stays
+# valid, so rotating SECRET_KEY logs nobody out. Drop them once sessions have expired.
+SECRET_KEY_FALLBACKS = secretlist("SECRET_KEY_FALLBACKS")
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# Origins (scheme and host) a form may be posted from when it is not this host itself,
+# e.g. "https://dashboard.example.com" behind a proxy that rewrites Host.
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -108,6 +138,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "recordings_app.request_log.log_requests",
+    # Health probes are answered here, before the HTTPS redirect and the Host check.
+    "recordings_app.middleware.answer_probes",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -146,8 +178,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
+    "default": dj_database_url.parse(
+        envsecret("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 # A database that does not answer must not hold a page (or /healthz) for good: give up
@@ -252,11 +286,11 @@ STORAGES = {
 # Without it (development), a random key made once and kept in DATA_DIR, so a copy of
 # the database alone decrypts nothing; the key development used to derive from
 # SECRET_KEY still decrypts tokens stored with it (rotate_credentials_key moves them).
-CREDENTIALS_KEYS = envlist("CREDENTIALS_KEYS", "")
+CREDENTIALS_KEYS = secretlist("CREDENTIALS_KEYS")
 if not CREDENTIALS_KEYS:
     if not DEBUG:
         raise ImproperlyConfigured("CREDENTIALS_KEYS must be set when DEBUG=0")
-    _old_secret = os.environ.get("SECRET_KEY", "") or _OLD_DEVELOPMENT_SECRET_KEY
+    _old_secret = _GIVEN_SECRET_KEY or _OLD_DEVELOPMENT_SECRET_KEY
     _old_digest = hashlib.sha256(b"credentials-key:" + _old_secret.encode()).digest()
     CREDENTIALS_KEYS = [
         kept_secret("credentials_key", lambda: base64.urlsafe_b64encode(os.urandom(32)).decode()),
@@ -269,6 +303,10 @@ SIGNALWIRE_BASE_URL = os.environ.get("SIGNALWIRE_BASE_URL", "").rstrip("/")
 # Where requests for https://files.signalwire.com (recording media) go instead; empty
 # means SIGNALWIRE_BASE_URL. The demo space serves its files host on a second port.
 SIGNALWIRE_FILES_URL = os.environ.get("SIGNALWIRE_FILES_URL", "").rstrip("/")
+# Off (the default): every host but those of the two URLs above must resolve to public
+# addresses, so a space name or a media URL cannot make the server call into the private
+# network. On only where SignalWire really is on a private network (a lab, a mock).
+SIGNALWIRE_ALLOW_PRIVATE_ADDRESSES = envbool("SIGNALWIRE_ALLOW_PRIVATE_ADDRESSES", "0")
 SIGNALWIRE_CONNECT_TIMEOUT = envfloat("SIGNALWIRE_CONNECT_TIMEOUT", "3.05")
 SIGNALWIRE_READ_TIMEOUT = envfloat("SIGNALWIRE_READ_TIMEOUT", "10")
 # Retries of GETs (429 and 5xx) stop once this many seconds have gone by in total.
@@ -289,18 +327,18 @@ PEAKS_TIMEOUT = envfloat("PEAKS_TIMEOUT", "30")
 # Error reports (the DEBUG page, mails to ADMINS) never show an API token.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "recordings_app.crypto.SecretsHidingFilter"
 
+# Every logger (Django's, the worker's, ours; gunicorn's through gunicorn.conf.py) writes
+# the same JSON lines on stderr, each with the id of the request it belongs to, if any.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "recordings_app.request_log.JsonFormatter"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler"},
-        "json": {"class": "logging.StreamHandler", "formatter": "json"},
-    },
-    "root": {"handlers": ["console"], "level": "INFO"},
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["json"], "level": "INFO"},
     "loggers": {
-        # One JSON line per request (see recordings_app/request_log.py).
-        "dashboard.requests": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        # Django's own loggers: to the root's JSON handler (instead of Django's plain
+        # console handler), and errors mailed to ADMINS as well.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
         # Our JSON line replaces runserver's and Django's per-request lines.
         "django.server": {"level": "WARNING"},
         # urllib3 logs full URLs at DEBUG; the token never goes in a URL, but keep it quiet.
@@ -309,6 +347,47 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+LOGGING["handlers"]["mail_admins"] = {
+    # Errors (with DEBUG off) go to ADMINS as well, when mail and ADMINS are set.
+    "level": "ERROR",
+    "filters": ["require_debug_false"],
+    "class": "django.utils.log.AdminEmailHandler",
+}
+LOGGING["filters"] = {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}}
+
+# Who gets error mails: "Ann <ann@example.com>,bob@example.com".
+ADMINS = [
+    (name or address, address)
+    for name, address in getaddresses(envlist("ADMINS", ""))
+    if "@" in address
+]
+SERVER_EMAIL = DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "recordings-dashboard@localhost"
+)
+# Mail: EMAIL_URL (smtp://user:password@host:587/?tls=1, smtps://... for TLS from the
+# start), or the usual EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+# EMAIL_USE_TLS. Without either, nothing is mailed and password reset is switched off.
+_email_url = urlsplit(envsecret("EMAIL_URL"))
+if _email_url.scheme and _email_url.scheme not in ("smtp", "smtps"):
+    raise ImproperlyConfigured(f"EMAIL_URL must be smtp:// or smtps://, not {_email_url.scheme}:")
+_email_query = {key: values[-1] for key, values in parse_qs(_email_url.query).items()}
+EMAIL_HOST = _email_url.hostname or os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = _email_url.port or envint(
+    "EMAIL_PORT", "465" if _email_url.scheme == "smtps" else "587"
+)
+EMAIL_HOST_USER = unquote(_email_url.username or "") or os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = unquote(_email_url.password or "") or envsecret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_SSL = _email_url.scheme == "smtps"
+EMAIL_USE_TLS = not EMAIL_USE_SSL and (
+    _email_query.get("tls", "") in ("1", "true", "yes", "on")
+    if _email_url.scheme
+    else envbool("EMAIL_USE_TLS", "1")
+)
+EMAIL_TIMEOUT = 10
+# Whether this instance can send mail at all: password reset exists only then.
+EMAIL_CONFIGURED = bool(EMAIL_HOST)
+if not EMAIL_CONFIGURED:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 
 # A session ends after this many minutes without a request (keep_sessions_alive moves
 # the expiry on as requests come, without a write on every one), and closing the

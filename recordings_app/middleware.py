@@ -4,7 +4,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -109,5 +109,27 @@ def keep_sessions_alive(get_response):
             if now - session.get("_kept_alive", 0) >= settings.SESSION_COOKIE_AGE // 30:
                 session["_kept_alive"] = now  # marks it modified: saved, cookie renewed
         return response
+
+    return middleware
+
+
+# Answered before the Host check and the HTTPS redirect (see answer_probes).
+PROBE_PATHS = frozenset({"/healthz", "/healthz/live"})
+
+
+def answer_probes(get_response):
+    """Health probes come over plain HTTP with whatever Host the prober has: an IP
+    address from Kubernetes or a load balancer, never the public name. This answers
+    them itself, ahead of SecurityMiddleware (the HTTPS redirect) and CommonMiddleware
+    (where ALLOWED_HOSTS is enforced), by calling the view the URLconf names. Those
+    checks stay on for every other path, unchanged: one exemption, by exact path, seen
+    in one place. The probes build no URL from Host and say nothing about the instance,
+    which is what the Host check protects."""
+
+    def middleware(request):
+        if request.path_info in PROBE_PATHS:
+            match = resolve(request.path_info)
+            return match.func(request, *match.args, **match.kwargs)
+        return get_response(request)
 
     return middleware

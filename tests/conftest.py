@@ -46,6 +46,7 @@ def upstream(request, settings):
     settings.SIGNALWIRE_RETRY_BUDGET = 1.5
     settings.SIGNALWIRE_TOTAL_TIMEOUT = 3.0  # above the browser tests' 2.6 s "slow, not failed"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SIGNALWIRE_ALLOW_PRIVATE_ADDRESSES = False  # as in production; guard tests rely on it
     cache.clear()  # cached upstream answers must not leak from one test into the next
     if "no_upstream" in request.keywords:
         settings.SIGNALWIRE_BASE_URL = "http://127.0.0.1:9"  # discard port: nothing answers

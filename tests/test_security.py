@@ -321,7 +321,7 @@ def fresh_connections(monkeypatch):
 def test_in_production_loopback_is_refused_before_connecting(
     settings, demo_space, fresh_connections, host
 ):
-    settings.DEBUG = False
+    settings.SIGNALWIRE_ALLOW_PRIVATE_ADDRESSES = False
     settings.SIGNALWIRE_BASE_URL = "https://api.example.test"  # not the host asked for
     port = demo_space.base_url.rsplit(":", 1)[1]
     with pytest.raises(sw.ForbiddenAddress):
@@ -334,7 +334,7 @@ def test_in_production_a_space_that_resolves_to_loopback_is_refused(
 ):
     # No DNS server here can point a name at loopback: patch the resolver (only it) so
     # "acme.signalwire.com" resolves to the demo space's address, as a rebinding would.
-    settings.DEBUG = False
+    settings.SIGNALWIRE_ALLOW_PRIVATE_ADDRESSES = False
     settings.SIGNALWIRE_BASE_URL = ""
     real = socket.getaddrinfo
 
@@ -354,7 +354,7 @@ def test_in_production_a_space_that_resolves_to_loopback_is_refused(
 
 
 def test_signalwire_base_url_host_is_allowed_in_production(alice_client, settings):
-    settings.DEBUG = False  # the demo space on 127.0.0.1 is SIGNALWIRE_BASE_URL's host
+    settings.SIGNALWIRE_ALLOW_PRIVATE_ADDRESSES = False  # 127.0.0.1 is the base URL's host
     assert alice_client.get("/recordings/").status_code == 200
 
 

@@ -224,7 +224,7 @@ def lookups(monkeypatch):
 
 
 def test_a_space_host_that_does_not_resolve_is_never_connected_unchecked(settings, lookups):
-    settings.DEBUG = False  # the address check is on (DEBUG=0), as in production
+    settings.SIGNALWIRE_ALLOW_PRIVATE_ADDRESSES = False  # the address check is on
     with pytest.raises(SpaceNotFound) as raised:
         transport._send("GET", "https://nosuch.invalid/api/relay/rest/recordings", auth=None)
     assert raised.value.host == "nosuch.invalid"
@@ -234,7 +234,7 @@ def test_a_space_host_that_does_not_resolve_is_never_connected_unchecked(setting
 def test_a_media_host_that_does_not_resolve_is_never_connected_unchecked(
     alice_client, demo_space, settings, lookups
 ):
-    settings.DEBUG = False
+    settings.SIGNALWIRE_ALLOW_PRIVATE_ADDRESSES = False
     raw = demo_space.add_recording(DEMO_PROJECT_ID, url="https://media.invalid/a.wav")
     response = alice_client.get(f"/recordings/{raw['id']}/audio/")
     assert response.status_code == 503

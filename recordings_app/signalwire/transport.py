@@ -117,10 +117,10 @@ def is_public_address(address: str) -> bool:
 
 
 def _must_be_public(host: str) -> bool:
-    """In production every host but those of SIGNALWIRE_BASE_URL and SIGNALWIRE_FILES_URL
-    must resolve to public addresses; with DEBUG on (the demo space, development)
-    anything goes."""
-    if settings.DEBUG:
+    """Every host but those of SIGNALWIRE_BASE_URL and SIGNALWIRE_FILES_URL must resolve
+    to public addresses, unless SIGNALWIRE_ALLOW_PRIVATE_ADDRESSES is on (whatever DEBUG
+    says: a development setting must not open the private network in production)."""
+    if settings.SIGNALWIRE_ALLOW_PRIVATE_ADDRESSES:
         return False
     allowed = {(urlsplit(url).hostname or "").lower() for url in stand_in_urls()}
     return host.strip("[]").lower() not in allowed

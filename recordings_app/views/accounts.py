@@ -1,7 +1,10 @@
 """What someone sees once django-axes has locked their log-in out (log-in and log-out
-themselves are Django's own views)."""
+themselves are Django's own views), and password reset's guard."""
+
+from functools import wraps
 
 from django.conf import settings
+from django.http import Http404
 from django.shortcuts import render
 
 
@@ -17,3 +20,16 @@ def locked_out(request, original_response=None, credentials=None):
     )
     response["Retry-After"] = str(seconds)
     return response
+
+
+def only_with_mail(view):
+    """Password reset's pages exist only where this instance can send mail: otherwise
+    they answer 404, rather than tell someone a mail is on its way when none can be."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not settings.EMAIL_CONFIGURED:
+            raise Http404("Password reset needs mail, and none is configured.")
+        return view(request, *args, **kwargs)
+
+    return guarded

@@ -39,6 +39,7 @@ class Command(BaseCommand):
         # Every SignalWire host now resolves to the demo space, for this process only.
         settings.SIGNALWIRE_BASE_URL = space.base_url
         settings.SIGNALWIRE_FILES_URL = space.files_url
+        settings.SIGNALWIRE_ALLOW_PRIVATE_ADDRESSES = False  # the demo space's hosts are exempt
         # Show the pages a user would see (friendly 404s, never a debug traceback);
         # whitenoise then serves static files straight from the source folders.
         settings.DEBUG = False
