@@ -8,6 +8,8 @@ environment (GUNICORN_WORKERS, GUNICORN_THREADS, PORT) or on the command line.
 import multiprocessing
 import os
 
+from dashboard.json_logging import json_logging
+
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
 worker_class = "gthread"
@@ -27,14 +29,9 @@ errorlog = "-"  # stderr, as JSON lines (logconfig_dict below)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn's own lines (start, worker exits and timeouts, errors) in the same JSON lines
 # as Django's (dashboard/settings.py LOGGING), through the same formatter.
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "recordings_app.request_log.JsonFormatter"}},
-    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["json"], "level": "INFO"},
-    "loggers": {
+logconfig_dict = json_logging(
+    {
         "gunicorn.error": {"handlers": ["json"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": ["json"], "level": "INFO", "propagate": False},
-    },
-}
+    }
+)

@@ -18,6 +18,8 @@ import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
+from dashboard.json_logging import json_logging
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -329,13 +331,8 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "recordings_app.crypto.SecretsHidingFilter"
 
 # Every logger (Django's, the worker's, ours; gunicorn's through gunicorn.conf.py) writes
 # the same JSON lines on stderr, each with the id of the request it belongs to, if any.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "recordings_app.request_log.JsonFormatter"}},
-    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["json"], "level": "INFO"},
-    "loggers": {
+LOGGING = json_logging(
+    {
         # Django's own loggers: to the root's JSON handler (instead of Django's plain
         # console handler), and errors mailed to ADMINS as well.
         "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
@@ -345,8 +342,8 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         # django-axes logs every log-in at INFO; lockouts are WARNING and still show.
         "axes": {"level": "WARNING"},
-    },
-}
+    }
+)
 LOGGING["handlers"]["mail_admins"] = {
     # Errors (with DEBUG off) go to ADMINS as well, when mail and ADMINS are set.
     "level": "ERROR",

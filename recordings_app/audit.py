@@ -25,6 +25,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from recordings_app.access import client_address
+from recordings_app.errors import explain
 from recordings_app.models import AuditEvent, Credential
 
 Action = AuditEvent.Action
@@ -90,3 +91,16 @@ def is_same_site(request: HttpRequest) -> bool:
     send, so it counts as the user's own."""
     site = request.headers.get("Sec-Fetch-Site")
     return site is None or site in OWN_FETCH_SITES
+
+
+def record_failure(
+    request: HttpRequest, action: str, error, *, recording_id: str, credential: Credential
+) -> None:
+    """A failed attempt (a play, a download), with the failure's title as its detail."""
+    record(
+        request,
+        action,
+        recording_id=recording_id,
+        credential=credential,
+        detail=explain(error).title,
+    )

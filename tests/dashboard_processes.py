@@ -31,3 +31,18 @@ def migrate_with_demo_user(env: dict, timeout: float = 120) -> None:
         ],
         **run,
     )
+
+
+def run_python(script: str, env: dict, timeout: float = 60) -> str:
+    """`script` run by a fresh Python at the checkout's root with exactly `env` (a settings
+    module read as a deployment would read it); what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+    return done.stdout

@@ -11,7 +11,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from django.db import connection
 from django.test import Client
 
 from recordings_app import redis_cache
+from tests.dashboard_processes import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,16 +117,7 @@ def redis_settings(**env) -> dict:
         "print(json.dumps({'session': s.SESSION_ENGINE, 'options': s.CACHES['default']"
         "['OPTIONS'], 'databases': s.DATABASES['default'].get('OPTIONS', {})}))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(done.stdout)
+    return json.loads(run_python(script, environment))
 
 
 # ----------------------------------------------------------------- Redis

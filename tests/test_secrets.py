@@ -6,7 +6,6 @@ import base64
 import hashlib
 import os
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from demo_space import DEMO_API_TOKEN
 from recordings_app import crypto
 from recordings_app.models import Credential
 from recordings_app.signalwire import client as client_module
+from tests.dashboard_processes import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,16 +86,7 @@ def development_settings(data_dir: Path, **extra) -> list[str]:
     script = (
         "from dashboard import settings as s; print(s.SECRET_KEY); print(s.CREDENTIALS_KEYS[0])"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout.split()
+    return run_python(script, env).split()
 
 
 def legacy_key(secret_key: str) -> bytes:

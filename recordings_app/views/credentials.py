@@ -1,6 +1,8 @@
 """/credentials/: a user's own SignalWire credentials: list, add (checked against the
 API first), pick the one in use, remove."""
 
+from contextlib import contextmanager
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -45,9 +47,7 @@ def credential_add(request: HttpRequest):
 @require_POST
 @login_required
 def credential_activate(request: HttpRequest, pk: int):
-    with transaction.atomic():
-        _hold_credentials_of(request.user)
-        credential = get_object_or_404(Credential, pk=pk, user=request.user)
+    with _own_credential(request, pk) as credential:
         _activate(credential)
         audit.record(request, audit.Action.CREDENTIAL_ACTIVATE, credential=credential)
     messages.success(request, f"Now showing recordings for “{credential.label}”.")
@@ -57,9 +57,7 @@ def credential_activate(request: HttpRequest, pk: int):
 @require_POST
 @login_required
 def credential_delete(request: HttpRequest, pk: int):
-    with transaction.atomic():
-        _hold_credentials_of(request.user)
-        credential = get_object_or_404(Credential, pk=pk, user=request.user)
+    with _own_credential(request, pk) as credential:
         audit.record(request, audit.Action.CREDENTIAL_REMOVE, credential=credential)
         credential.delete()
         successor = Credential.objects.filter(user=request.user).order_by("-created_at").first()
@@ -82,6 +80,16 @@ def _hold_credentials_of(user) -> None:
     runs one write transaction at a time anyway). The user's row, not their credentials':
     a user with none yet has no credential row to lock."""
     list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+
+
+@contextmanager
+def _own_credential(request: HttpRequest, pk: int):
+    """The user's own credential `pk` (else 404), inside one transaction that holds back
+    the user's other credential changes until it ends (loaded after taking the lock, so
+    never a stale "active" flag)."""
+    with transaction.atomic():
+        _hold_credentials_of(request.user)
+        yield get_object_or_404(Credential, pk=pk, user=request.user)
 
 
 def _activate(credential: Credential) -> None:

@@ -122,12 +122,12 @@ def recording_audio(request: HttpRequest, recording_id: str):
         media = client.open_media(recording, wanted)
     except SignalWireError as error:
         if download and (wanted is None or wanted.startswith("bytes=0-")):
-            audit.record(
+            audit.record_failure(
                 request,
                 audit.Action.DOWNLOAD_FAILED,
+                error,
                 recording_id=recording_id,
                 credential=credential,
-                detail=explain(error).title,
             )
         raise
     if download and media.starts_at_zero:
@@ -161,12 +161,12 @@ def recording_played(request: HttpRequest, recording_id: str):
     try:
         credential.client().get_recording(recording_id)  # only a recording there is (cached)
     except SignalWireError as error:
-        audit.record(
+        audit.record_failure(
             request,
             audit.Action.PLAY_FAILED,
+            error,
             recording_id=recording_id,
             credential=credential,
-            detail=explain(error).title,
         )
         raise
     audit.record_play(request, recording_id, credential)
