@@ -21,8 +21,15 @@ SECRET = "a-long-random-production-secret-" + "x7Qp2#9Lm" * 6
 
 
 def production_settings(*names, **environment) -> dict:
-    """The named settings as a DEBUG=0 process with `environment` sees them."""
-    ignored = ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "SECRET_KEY")
+    """The named settings as a DEBUG=0 process with `environment` sees them (and not the
+    database and cache this test run itself uses, which CI sets for its second pass)."""
+    ignored = (
+        "DJANGO_SETTINGS_MODULE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+    )
     env = {k: v for k, v in os.environ.items() if k not in ignored and "_FILE" not in k}
     env.update(
         DEBUG="0",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime
 
 from django.views.decorators.debug import sensitive_variables
@@ -97,7 +97,12 @@ class SignalWireClient:
 
             return fetch
 
-        return merged.merged_page({f: from_ahead(f) for f in FAMILIES}, cursor, page_size)
+        try:
+            return merged.merged_page({f: from_ahead(f) for f in FAMILIES}, cursor, page_size)
+        finally:
+            # A page asked ahead but not needed still finishes before this request does,
+            # so no upstream call outlives it (and the request log counts every one).
+            wait(ahead.values())
 
     # -------------------------------------------------------- one recording
 
