@@ -49,8 +49,10 @@ class Table:
     unavailable: tuple[str, ...] = ()
     # How many recordings the index holds (the live list cannot count upstream's).
     index_total: int | None = None
-    # SignalWire did not answer: the rows are the index's copy as of this moment.
-    offline_as_of: datetime | None = None
+    # The rows are the index's copy as of this moment, because SignalWire did not answer
+    # ("not answering") or lists this space's RELAY recordings oldest first ("oldest first").
+    index_as_of: datetime | None = None
+    index_because: str = ""
     # The filters do not parse: what to fix, one line per field, and no rows.
     mistakes: tuple[str, ...] = ()
 
@@ -59,13 +61,21 @@ def live(credential, query) -> Table:
     """A page of SignalWire's own lists, both families merged; page links carry the
     trail of cursors that led here, signed (see paging). The column headers sort, which
     switches to the index. When SignalWire does not answer, the first page is the
-    index's copy, marked as such (a later page has no copy to show and fails)."""
+    index's copy, marked as such (a later page has no copy to show and fails).
+
+    SignalWire: the RELAY list's order is undocumented, and the merged list is newest
+    first only when RELAY's pages are. A space whose RELAY list the sync found oldest
+    first is shown from the index instead, newest first, saying so."""
     size = paging.page_size(query.get("size"))
     trail = paging.unsign_trail(credential, query.get("page"))
+    if not trail and not index.sync_state(credential).relay_newest_first:
+        copy = _index_copy(credential, size, because="oldest first")
+        if copy is not None:
+            return copy
     try:
         page = credential.client().list_all(trail[-1] if trail else None, page_size=size)
     except NOT_ANSWERING:
-        copy = None if trail else _index_copy(credential, size)
+        copy = None if trail else _index_copy(credential, size, because="not answering")
         if copy is None:
             raise
         return copy
@@ -97,9 +107,9 @@ def _sort_links(size: int) -> dict:
     }
 
 
-def _index_copy(credential, size: int) -> Table | None:
-    """The newest indexed recordings, for when SignalWire does not answer; None when
-    the index has never been filled."""
+def _index_copy(credential, size: int, because: str) -> Table | None:
+    """The newest indexed recordings, for when the live list cannot be shown as it is;
+    None when the index has never been filled."""
     state = index.sync_state(credential)
     if state.indexed_as_of is None:
         return None
@@ -115,7 +125,8 @@ def _index_copy(credential, size: int) -> Table | None:
         next_url=search.link(params, p=2) if rows[size : size + 1].exists() else None,
         sorting=_sort_links(size),
         index_total=rows.count(),
-        offline_as_of=state.indexed_as_of,
+        index_as_of=state.indexed_as_of,
+        index_because=because,
     )
 
 

@@ -172,3 +172,20 @@ def test_without_an_index_a_silent_signalwire_is_an_error_page(alice_client, set
     response = alice_client.get("/recordings/")
     assert response.status_code == 503
     assert "SignalWire is unreachable" in response.content.decode()
+
+
+def test_a_space_that_lists_oldest_first_is_shown_newest_first_from_the_index(alice_client, alice):
+    from recordings_app import index
+    from recordings_app.models import Credential, IndexSync
+
+    credential = Credential.objects.get(user=alice)
+    index.run_sync(credential)
+    # What the sync remembers of a space whose RELAY pages came oldest first.
+    IndexSync.objects.filter(credential=credential).update(relay_newest_first=False)
+    response = alice_client.get("/recordings/")
+    html = response.content.decode()
+    assert "SignalWire lists this space's recordings oldest first" in html
+    shown = [r.created_at for r in response.context["table"].recordings]
+    assert len(shown) == 50 and shown == sorted(shown, reverse=True)
+    newest = index.indexed_recordings(credential).order_by("-created_at").first()
+    assert shown[0] == newest.created_at
