@@ -4,7 +4,7 @@ Every key starts with `Credential.cache_scope` (a digest of the credential's ide
 never its token), so one credential's answers can never be served to another and
 editing a credential starts afresh. What lives under it:
 
-- SignalWire's answers (list pages, merged or RELAY's, and recordings), for
+- SignalWire's answers (merged list pages and recordings), for
   SIGNALWIRE_CACHE_SECONDS, read
   through `CachedClient`. Only successful answers are stored: an upstream error raises
   before anything is written, so it is never replayed as if it were data.
@@ -55,18 +55,13 @@ def forget_recording(credential, recording_id: str) -> None:
 
 
 class CachedClient:
-    """SignalWireClient's reading methods, answered from the cache while fresh."""
+    """What pages read from SignalWireClient (the merged list, one recording), answered
+    from the cache while fresh; deleting and media pass straight through. (The index
+    sync and the credentials check read the RELAY list fresh, never through here.)"""
 
     def __init__(self, client: SignalWireClient, credential):
         self._client = client
         self._credential = credential
-
-    def list_recordings(self, cursor: str | None = None, page_size: int = 50) -> RecordingPage:
-        generation = cache.get(key(self._credential, "generation")) or 0
-        digest = hashlib.sha256(f"{page_size}?{cursor or ''}".encode()).hexdigest()[:32]
-        return self._cached(
-            ("list", generation, digest), lambda: self._client.list_recordings(cursor, page_size)
-        )
 
     def list_all(self, cursor: str | None = None, page_size: int = 50) -> RecordingPage:
         generation = cache.get(key(self._credential, "generation")) or 0
