@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from recordings_app.views import activity, costs, credentials, profile, recordings, sync
+from recordings_app.views import activity, audio, costs, credentials, profile, recordings, sync
 
 urlpatterns = [
     path("recordings/", recordings.recordings_list, name="recordings_list"),
@@ -11,7 +11,7 @@ urlpatterns = [
     path("recordings/<str:recording_id>/", recordings.recording_detail, name="recording_detail"),
     path(
         "recordings/<str:recording_id>/audio/",
-        recordings.recording_audio,
+        audio.recording_audio,
         name="recording_audio",
     ),
     path(
