@@ -1,8 +1,8 @@
-"""Production server settings: `gunicorn dashboard.wsgi` reads this file by itself.
+"""Production server settings: `gunicorn` reads this file from the working directory.
 
-Each worker is a process with threads: the dashboard spends most of a request waiting
-on SignalWire, so threads overlap that waiting cheaply. Override any value with the
-environment (GUNICORN_WORKERS, GUNICORN_THREADS, PORT) or on the command line.
+Each worker is a process running uvicorn (dashboard/uvicorn_worker.py says why): audio
+streams are sent from its event loop, pages run as sync views in threads. Override any
+value with the environment (GUNICORN_WORKERS, PORT) or on the command line.
 """
 
 import multiprocessing
@@ -12,11 +12,10 @@ from dashboard.json_logging import json_logging
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-# Longer than the worst upstream wait: connect 3 s + read 10 s, or a 6 s retry budget,
-# plus rendering. A long audio stream is not one "request" to this timer in gthread
-# workers: the timeout is about a worker that stops answering its heartbeat.
+wsgi_app = "dashboard.asgi:application"  # ASGI, despite gunicorn's name for the setting
+worker_class = "dashboard.uvicorn_worker.Worker"
+# How long a worker's event loop may go without a heartbeat before gunicorn replaces it.
+# Requests do not count against it: an audio stream may last an hour.
 timeout = 60
 graceful_timeout = 30
 keepalive = 5

@@ -92,7 +92,7 @@ def prepare_database(env: dict) -> None:
 def start_gunicorn(env: dict, log: Path, *extra: str):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "dashboard.wsgi", "--bind", f"127.0.0.1:{port}", *extra],
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", *extra],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

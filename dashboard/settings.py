@@ -139,6 +139,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every streamed answer (audio, CSV, static) is sent from the event loop
+    # under ASGI, not read whole into memory first.
+    "recordings_app.streaming.stream_from_the_loop",
     "recordings_app.request_log.log_requests",
     # Health probes are answered here, before the HTTPS redirect and the Host check.
     "recordings_app.middleware.answer_probes",
@@ -182,7 +185,11 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         envsecret("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=60,
+        # No persistent connections: served over ASGI (gunicorn.conf.py) each request runs
+        # in a thread of its own, so a connection kept for "the thread" would serve
+        # nobody. PostgreSQL connections come from a pool instead (below); SQLite's cost
+        # microseconds to open.
+        conn_max_age=0,
         conn_health_checks=True,
     )
 }
@@ -199,6 +206,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             None, [_options.get("options"), f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"]
         )
     )
+    # psycopg's pool, per server process: up to DATABASE_POOL_SIZE connections (README,
+    # "Deploying", has the arithmetic against PostgreSQL's max_connections); a request
+    # that finds them all busy waits up to DATABASE_CONNECT_TIMEOUT seconds for one.
+    DATABASE_POOL_SIZE = envint("DATABASE_POOL_SIZE", "10")
+    if DATABASE_POOL_SIZE:
+        _options["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": DATABASE_CONNECT_TIMEOUT,
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The worker writes the index while app servers read it: WAL lets readers go on
     # during a write, and IMMEDIATE transactions wait for the lock instead of failing.

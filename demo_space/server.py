@@ -552,6 +552,10 @@ class DemoSpace:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a burst of listeners starting at once
+    # then lost SYNs and waited the kernel's 1 s (then 3 s) retransmit, a stall that
+    # SignalWire's own servers do not cause.
+    request_queue_size = 128
 
     def __init__(self, address, space: DemoSpace, role: str):
         super().__init__(address, _Handler)

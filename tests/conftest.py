@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client
 
 from demo_space import (
@@ -29,6 +30,16 @@ from demo_space import (
     DemoSpace,
 )
 from recordings_app.models import Credential
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    yield
+    # On PostgreSQL the connections come from psycopg's pool (dashboard/settings.py),
+    # which keeps some open: closed here, so the test database can be dropped.
+    for connection in connections.all():
+        if getattr(connection, "pool", None) is not None:
+            connection.close_pool()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,10 @@ Django: the settings are the child processes' own, from the environment they are
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,3 +49,37 @@ def run_python(script: str, env: dict, timeout: float = 60) -> str:
         check=True,
     )
     return done.stdout
+
+
+def start_server(env: dict, *args: str, log=subprocess.DEVNULL) -> tuple[subprocess.Popen, str]:
+    """The production server as deployed (`gunicorn`, reading gunicorn.conf.py) on a free
+    loopback port, with `args` added to its command line; returned once /healthz answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            if requests.get(url + "/healthz", timeout=5).status_code == 200:
+                return process, url
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"gunicorn at {url} did not answer /healthz within 60 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)

@@ -1,7 +1,14 @@
+import asyncio
 import io
 import tracemalloc
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
+from django.test import AsyncClient
 
 from demo_space import DEMO_PROJECT_ID
 from tests.conftest import body
@@ -90,3 +97,28 @@ def test_a_large_download_streams_in_flat_memory(alice_client, demo_space):
 def made_at(recording) -> str:
     """A download's name starts with when it was made (here, in UTC)."""
     return f"{datetime.fromisoformat(recording['created_at']):%Y-%m-%d_%H%M}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_the_audio_is_sent_from_the_event_loop(alice, playable):
+    """As deployed (ASGI), the body is an async iterator: the server sends it from its
+    event loop, and a slow listener holds no thread. A sync one would be read whole
+    into memory before the first byte went out."""
+
+    async def play():
+        client = AsyncClient()
+        await client.aforce_login(alice)
+        response = await client.get(
+            f"/recordings/{playable['id']}/audio/", headers={"Range": "bytes=0-"}
+        )
+        audio = b"".join([chunk async for chunk in response.streaming_content])
+        # The test client leaves connections open after a request (for the test's own
+        # transaction); this one was opened in a thread of asgiref's: closed there.
+        await sync_to_async(connections.close_all)()
+        return response, audio
+
+    # In a thread of its own: the browser tests leave an event loop in this one.
+    with ThreadPoolExecutor(1) as thread:
+        response, audio = thread.submit(asyncio.run, play()).result()
+    assert response.status_code == 206 and response.is_async
+    assert len(audio) == playable["byte_size"] and audio[:4] == b"RIFF"

@@ -1,5 +1,5 @@
-"""Two app servers (gunicorn) sharing one Postgres database and one Redis cache, as
-behind a load balancer: what one does, the other sees at once.
+"""Two app servers (gunicorn as deployed, gunicorn.conf.py) sharing one Postgres database
+and one Redis cache, as behind a load balancer: what one does, the other sees at once.
 
 Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379, as on the project's
 machines; it skips, saying so, only when one of them does not answer at all."""
@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from demo_space import DEMO_PROJECT_ID
-from tests.dashboard_processes import ROOT, free_port, migrate_with_demo_user
+from tests.dashboard_processes import ROOT, migrate_with_demo_user, start_server, stop_server
 
 POSTGRES = ("127.0.0.1", 5432)
 REDIS = ("127.0.0.1", 6379)
@@ -58,28 +58,9 @@ def cluster(demo_space):
     servers, urls = [], []
     try:
         for _ in range(2):
-            port = free_port()
-            servers.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "gunicorn",
-                        "dashboard.wsgi",
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                        "--workers",
-                        "1",
-                        "--threads",
-                        "4",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
+            server, url = start_server(env, "--workers", "1")
+            servers.append(server)
+            urls.append(url)
         # ...and one task worker with its sync scheduler, for the index sync.
         servers.append(
             subprocess.Popen(
@@ -90,27 +71,12 @@ def cluster(demo_space):
                 stderr=subprocess.DEVNULL,
             )
         )
-        for url in urls:
-            wait_until_healthy(url)
         yield urls
     finally:
         for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
+            stop_server(server)
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def wait_until_healthy(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/healthz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not become healthy")
 
 
 def csrf_token(session: requests.Session, url: str) -> str:

@@ -177,12 +177,16 @@ class MediaStream:
         return self.status == 206 and self.headers.get("Content-Range", "").startswith("bytes 0-")
 
     def __iter__(self) -> Iterator[bytes]:
+        return self.chunks()
+
+    def chunks(self, size: int = MEDIA_CHUNK) -> Iterator[bytes]:
+        """The body in chunks of at most `size` bytes, each as much as has arrived."""
         raw = self._response.raw
         length = self.headers.get("Content-Length", "")
         promised = int(length) if length.isascii() and length.isdigit() else None
         received = 0
         try:
-            while chunk := raw.read1(MEDIA_CHUNK, decode_content=False):
+            while chunk := raw.read1(size, decode_content=False):
                 received += len(chunk)
                 yield chunk
             self.ended_early = promised is not None and received < promised

@@ -4,8 +4,10 @@ import subprocess
 import sys
 import warnings
 
+import uvicorn
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.asgi import get_asgi_application
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -65,7 +67,16 @@ class Command(BaseCommand):
             )
         )
         try:
-            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+            # The production server's kind (gunicorn.conf.py), in this process: uvicorn,
+            # so audio streams are sent from its event loop as they are when deployed.
+            uvicorn.run(
+                get_asgi_application(),
+                host="127.0.0.1",
+                port=port,
+                log_config=None,  # Django's logging, as configured
+                access_log=False,  # our middleware logs each request
+                timeout_graceful_shutdown=5,  # Ctrl-C does not wait for a long listen
+            )
         finally:
             stop_worker(worker)
             space.stop()
