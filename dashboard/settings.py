@@ -435,6 +435,46 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Company log-in (OpenID Connect, recordings_app/oidc.py), on when OIDC_ISSUER is set: the
+# provider's issuer URL, whose /.well-known/openid-configuration names its endpoints.
+# Register the dashboard there as a confidential client with the redirect URI
+# https://<this site>/oidc/callback/. The first log-in creates the user, named by
+# OIDC_USERNAME_CLAIM; OIDC_GROUPS_CLAIM (e.g. "groups") sets the user's groups to the
+# dashboard groups it names at every log-in. LOCAL_LOGIN=0 switches password log-in off.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = envsecret("OIDC_CLIENT_SECRET")
+# The button says "Log in with <this>".
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "") or "your company account"
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "") or "openid email profile"
+OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "") or "preferred_username"
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "")
+# Log-out also ends the session at the provider (its end_session_endpoint), when it has one.
+OIDC_LOGOUT_AT_PROVIDER = envbool("OIDC_LOGOUT_AT_PROVIDER", "0")
+# Seconds for each call to the provider (discovery, keys, token, userinfo).
+OIDC_TIMEOUT = envfloat("OIDC_TIMEOUT", "5")
+OIDC_USE_PKCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = True  # client_secret_basic: the default every provider takes
+LOCAL_LOGIN = envbool("LOCAL_LOGIN", "1")
+if OIDC_ISSUER:
+    if not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+        raise ImproperlyConfigured("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+    if not DEBUG and urlsplit(OIDC_ISSUER).scheme != "https":
+        raise ImproperlyConfigured("OIDC_ISSUER must be an https:// URL when DEBUG=0")
+    AUTHENTICATION_BACKENDS.append("recordings_app.oidc.CompanyAccounts")
+    # The log-in form's company button (and log-out, with OIDC_LOGOUT_AT_PROVIDER) ends in a
+    # redirect to the provider, which browsers check against form-action as well.
+    _issuer = urlsplit(OIDC_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_issuer.scheme}://{_issuer.netloc}"
+    )
+if not LOCAL_LOGIN:
+    if not OIDC_ISSUER:
+        raise ImproperlyConfigured("LOCAL_LOGIN=0 needs OIDC_ISSUER: nobody could log in")
+    # Without Django's password backend no form takes a password, the admin's included;
+    # sessions from password log-ins end.
+    AUTHENTICATION_BACKENDS.remove("django.contrib.auth.backends.ModelBackend")
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 
 from recordings_app.views.accounts import only_with_mail
 from recordings_app.views.health import healthz, healthz_live
+from recordings_app.views.oidc import CompanyLoginCallback, LogIn, LogOut, StartCompanyLogin
 
 # Password reset mails a link: where this instance cannot send mail (no EMAIL_URL or
 # EMAIL_HOST), its pages answer 404 rather than say a mail was sent.
@@ -17,16 +18,27 @@ PASSWORD_RESET_ROUTES = {
     "password_reset_confirm",
     "password_reset_complete",
 }
+# Log-in and log-out know the company log-in (OpenID Connect) and LOCAL_LOGIN.
+OWN_ACCOUNT_VIEWS = {"login": LogIn.as_view(), "logout": LogOut.as_view()}
 account_urls = [
     path(str(route.pattern), only_with_mail(route.callback), name=route.name)
     if route.name in PASSWORD_RESET_ROUTES
+    else path(str(route.pattern), OWN_ACCOUNT_VIEWS[route.name], name=route.name)
+    if route.name in OWN_ACCOUNT_VIEWS
     else route
     for route in auth_urls.urlpatterns
+]
+# The company log-in. The routes are always there; without OIDC_ISSUER they answer 404.
+# Register {this site}/oidc/callback/ as the redirect URI at the provider.
+oidc_urls = [
+    path("authenticate/", StartCompanyLogin.as_view(), name="oidc_authentication_init"),
+    path("callback/", CompanyLoginCallback.as_view(), name="oidc_authentication_callback"),
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="recordings_list"), name="home"),
     path("accounts/", include(account_urls)),
+    path("oidc/", include(oidc_urls)),
     path("admin/", admin.site.urls),
     # Probes: answered before the Host and HTTPS checks (recordings_app.middleware.probes).
     path("healthz", healthz, name="healthz"),
