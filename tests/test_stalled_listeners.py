@@ -19,7 +19,12 @@ import requests
 from cryptography.fernet import Fernet
 
 from demo_space import DEMO_PROJECT_ID, DemoSpace
-from tests.dashboard_processes import migrate_with_demo_user, start_server, stop_server
+from tests.dashboard_processes import (
+    migrate_with_demo_user,
+    run_python,
+    start_server,
+    stop_server,
+)
 
 STALLED = 64
 
@@ -52,6 +57,13 @@ def server(space, tmp_path_factory):
     }
     env.pop("REDIS_URL", None)
     migrate_with_demo_user(env)
+    # DEBUG=0 pages name the collected, hashed static files: collect them first, as a
+    # deployment does (a clean checkout has none).
+    run_python(
+        "from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'collectstatic', '--noinput', '-v0'])",
+        env,
+    )
     process, url = start_server(env, "--workers", "1")
     yield url
     stop_server(process)
