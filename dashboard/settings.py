@@ -333,6 +333,12 @@ SIGNALWIRE_RETRY_BUDGET = envfloat("SIGNALWIRE_RETRY_BUDGET", "6")
 # How long list pages and recording details are reused per credential; 0 turns it off.
 SIGNALWIRE_CACHE_SECONDS = envint("SIGNALWIRE_CACHE_SECONDS", "30")
 
+# Phone numbers of this region are shown in national form ((415) 555-0100) and typed
+# ones without a country code are read as its; a user can choose their own on Profile.
+PHONE_REGION = os.environ.get("PHONE_REGION", "US").strip().upper()
+if not (len(PHONE_REGION) == 2 and PHONE_REGION.isascii() and PHONE_REGION.isalpha()):
+    raise ImproperlyConfigured(f"PHONE_REGION must be a two-letter region, not {PHONE_REGION!r}")
+
 # Upstream deadlines. The read timeout counts per socket read, so an answer that trickles
 # a byte at a time never trips it: every API call also ends within this many seconds,
 # retries included (connecting, the headers and the whole JSON body). A media stream's

@@ -7,6 +7,7 @@ the RELAY endpoint; a dashboard that reads one family only misses the other's re
     GET    .../Recordings/{sid}.json                                    metadata
     GET    .../Recordings/{sid}[.wav] | .../Recordings/{sid}.mp3        media (WAV | MP3)
     DELETE .../Recordings/{sid}[.json]                                  204
+    GET    .../Calls[.json]                                             calls, newest first
     GET    .../Calls/{sid}[.json]                                       the call
 
 Errors here are flat: {"code", "message", "more_info", "status"}.
@@ -34,6 +35,8 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 DATE_FILTERS = ("DateCreated", "DateCreated<", "DateCreated>")
 SID_FILTERS = ("CallSid", "ConferenceSid")
+# Twilio-style, as the Calls list of SignalWire's Compatibility API: by the call's start.
+CALL_DATE_FILTERS = ("StartTime", "StartTime<", "StartTime>")
 
 
 def compat_sort_key(rec: dict) -> tuple[str, str]:
@@ -44,6 +47,20 @@ def compat_sort_key(rec: dict) -> tuple[str, str]:
         moment = data.iso(parsedate_to_datetime(created).astimezone(UTC))
     except (TypeError, ValueError):
         moment = ""
+    return moment, sid if isinstance(sid, str) else ""
+
+
+def call_sort_key(call: dict) -> tuple[str, str]:
+    """The Calls list's order key (ascending; served reversed): start time, then sid; a call
+    not started yet sorts by its creation."""
+    moment = ""
+    for name in ("start_time", "date_created"):
+        try:
+            moment = data.iso(parsedate_to_datetime(call.get(name)).astimezone(UTC))
+            break
+        except (TypeError, ValueError):
+            continue
+    sid = call.get("sid")
     return moment, sid if isinstance(sid, str) else ""
 
 
@@ -71,10 +88,10 @@ def _date_test(name: str, bound: str, day_only: bool):
 
     `DateCreated<` and `DateCreated>` are inclusive: on the wire they read
     `DateCreated<=...` and `DateCreated>=...`, the `=` being the query's own."""
-    if name == "DateCreated":
+    if not name.endswith(("<", ">")):
         return lambda created: created[:10] == bound[:10]
     width = 10 if day_only else len(bound)
-    if name == "DateCreated<":
+    if name.endswith("<"):
         return lambda created: created[:width] <= bound
     return lambda created: created[:width] >= bound
 
@@ -111,9 +128,11 @@ class CompatibilityRoutes:
             return self._not_found()
         account, kind, sid, ext = match.groups()
         if kind == "Calls":
-            if sid is None or ext not in (None, ".json"):
+            if ext not in (None, ".json"):
                 return self._not_found()
-            return self._compat_api(account, ("GET",), lambda: self._compat_call(sid))
+            if sid is None:
+                return self._compat_api(account, ("GET",), self._compat_calls, "calls")
+            return self._compat_api(account, ("GET",), lambda: self._compat_call(sid), "calls")
         if sid is None:
             if ext not in (None, ".json"):
                 return self._not_found()
@@ -128,8 +147,9 @@ class CompatibilityRoutes:
             return self._compat_error(405, headers={"Allow": ", ".join(allowed)})
         self._compat_media(account, sid, "mp3" if ext == ".mp3" else "wav")
 
-    def _compat_api(self, account: str, allowed: tuple[str, ...], answer) -> None:
-        """The API proper: Basic auth with the Voice scope, for the account in the path."""
+    def _compat_api(self, account: str, allowed: tuple[str, ...], answer, family="compat") -> None:
+        """The API proper: Basic auth with the Voice scope, for the account in the path.
+        `family` "calls" is refused on its own (refuse_calls) as well as with "compat"."""
         space = self.server.space
         if self.command not in allowed:
             return self._compat_error(405, headers={"Allow": ", ".join(allowed)})
@@ -137,12 +157,21 @@ class CompatibilityRoutes:
             time.sleep(space.latency)
         if self._refused("compat", self._compat_error):
             return
+        if family != "compat" and self._refused(family, self._compat_error):
+            return
         if account != self._project.id:
             # SignalWire: credentials of one project, the path of another.
             return self._compat_error(401)
         answer()
 
     def _compat_list(self) -> None:
+        self._compat_listing(self._project.compat, DATE_FILTERS, SID_FILTERS, "recordings")
+
+    def _compat_calls(self) -> None:
+        self._compat_listing(self._project.calls, CALL_DATE_FILTERS, (), "calls")
+
+    def _compat_listing(self, shelf, date_filters, sid_filters, items_key: str) -> None:
+        """A Twilio-style list: newest first, PageSize/Page/PageToken, `*_page_uri` links."""
         split = urlsplit(self.path)
         query = parse_qs(split.query, keep_blank_values=True)
 
@@ -166,7 +195,7 @@ class CompatibilityRoutes:
                 return self._compat_error(400, "PageToken is invalid")
 
         filters, tests = [], []
-        for name in DATE_FILTERS:
+        for name in date_filters:
             value = last(name)
             if value is None:
                 continue
@@ -176,12 +205,12 @@ class CompatibilityRoutes:
             filters.append((name, value))
             tests.append((0, _date_test(name, *parsed)))
         for name, field in (("CallSid", "call_sid"), ("ConferenceSid", "conference_sid")):
-            value = last(name)
+            value = last(name) if name in sid_filters else None
             if value is not None:
                 filters.append((name, value))
                 tests.append((field, lambda found, wanted=value: found == wanted))
 
-        space, shelf = self.server.space, self._project.compat
+        space = self.server.space
         with space._lock:
             keys, recs = [], []
             for key, rec in zip(shelf.keys, shelf.recs, strict=True):
@@ -218,7 +247,7 @@ class CompatibilityRoutes:
                 "previous_page_uri": previous,
                 "page": page,
                 "page_size": size,
-                "recordings": items,
+                items_key: items,
             },
         )
 
@@ -238,8 +267,9 @@ class CompatibilityRoutes:
         self._send(204, b"", None)
 
     def _compat_call(self, sid: str) -> None:
-        canonical = data.canonical_id(sid)
-        call = None if canonical is None else self._project.calls.get(canonical)
+        with self.server.space._lock:
+            call = self._project.calls.lookup(sid)
+            call = None if call is None else dict(call)
         if call is None:
             return self._not_found()
         self._json(200, call)

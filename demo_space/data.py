@@ -540,3 +540,162 @@ def extra_compat_recording(project_id: str, number: int, now: datetime, override
         "trim": "do-not-trim",
     }
     return with_overrides(rec, overrides)
+
+
+# ---- who called whom: voice logs (the legs of RELAY recordings) and the calls' numbers --------
+# SignalWire: a RELAY recording's relay_*_leg_id is reported to be its leg's id in voice logs
+# (GET /api/voice/logs[/{id}]), which carry `from`, `to` and `direction`. Every leg of a seeded
+# recording has a voice log here, and a few calls that nobody recorded have one too. The numbers
+# are fictional ranges (US 555-01xx, Ofcom's drama numbers, ...), in several countries.
+
+# The business's own numbers: what customers call, and what agents call out from.
+OUR_NUMBERS = ("+14155550199", "+12125550142", "+442079460999")
+# Customers who call often: an agent looking one of them up finds several recordings.
+REGULARS = ("+14155550100", "+442079460000", "+61255501234", "+4930901820")
+ANONYMOUS = "anonymous"
+SIP_DOMAIN = "acme.sip.signalwire.com"
+UNRECORDED_SHARE = 0.1  # voice logs of calls nobody recorded, per recorded leg
+REGULAR_SHARE = 0.025  # of the calls with a customer, one of REGULARS
+ANONYMOUS_SHARE = 0.03  # of inbound calls, the caller withheld their number
+VOICE_TYPES = {
+    "relay_pstn_leg_id": "relay_pstn_call",
+    "relay_sip_leg_id": "relay_sip_call",
+    "relay_webrtc_leg_id": "relay_webrtc_call",
+}
+_COUNTRY_PATTERNS = (
+    # (weight, pattern: each N is a random digit)
+    (40, "+1415555NNNN"),
+    (20, "+1212555NNNN"),
+    (10, "+1310555NNNN"),
+    (8, "+4420794600NN"),
+    (4, "+447700900NNN"),
+    (5, "+4930901NNN"),
+    (4, "+33199000NNN"),
+    (5, "+6125550NNNN"),
+    (4, "+61491570NNN"),
+)
+
+
+def _customer(rng: random.Random) -> str:
+    if rng.random() < REGULAR_SHARE:
+        return rng.choice(REGULARS)
+    weights = [weight for weight, _ in _COUNTRY_PATTERNS]
+    pattern = rng.choices([p for _, p in _COUNTRY_PATTERNS], weights)[0]
+    return "".join(str(rng.randint(0, 9)) if c == "N" else c for c in pattern)
+
+
+def _ends(rng: random.Random, kind: str) -> tuple[str, str, str]:
+    """(from, to, direction) of a leg of this kind ("relay_pstn_call", ...)."""
+    ours, customer = rng.choice(OUR_NUMBERS), _customer(rng)
+    if kind == "relay_webrtc_call":
+        # A browser calling in: a client name on one end, shown as it is.
+        return f"visitor-{rng.randint(1000, 9999)}", ours, "inbound"
+    if kind == "relay_sip_call":
+        agent = f"sip:agent-{rng.randint(1, 40)}@{SIP_DOMAIN}"
+        if rng.random() < 0.5:
+            return agent, customer, "outbound"
+        return customer, agent, "inbound"
+    if rng.random() < 0.65:
+        caller = ANONYMOUS if rng.random() < ANONYMOUS_SHARE else customer
+        return caller, ours, "inbound"
+    return ours, customer, "outbound"
+
+
+def voice_log(rng: random.Random, leg_id: str, kind: str, created: datetime, duration) -> dict:
+    """A voice log as GET /api/voice/logs/{id} serves it (the spec's RelayVoiceLog: every
+    field it requires, none it does not know)."""
+    from_, to, direction = _ends(rng, kind)
+    seconds = duration if isinstance(duration, int) and not isinstance(duration, bool) else 0
+    seconds = max(0, seconds) + rng.randint(1, 30)
+    charge = round(math.ceil(seconds / 60) * 0.0085, 4)
+    return {
+        "id": leg_id,
+        "from": from_,
+        "to": to,
+        "source": "realtime_api",
+        "charge": charge,
+        "charge_details": [{"description": "Voice", "charge": charge}],
+        "created_at": iso(created),
+        "type": kind,
+        "url": None,
+        "direction": direction,
+        "status": "completed",
+        "duration": seconds,
+        "duration_ms": seconds * 1000 + rng.randint(0, 999),
+        "billing_ms": math.ceil(seconds / 60) * 60000,
+        "parent_id": None,
+    }
+
+
+def generate_voice_logs(recs: list[dict], seed: int) -> list[dict]:
+    """A voice log for the leg of every RELAY recording that has one (its id the leg id,
+    created up to two minutes before the recording), and some of calls nobody recorded.
+    Its own random stream, so the recordings stay what they were."""
+    rng = random.Random(f"voice:{seed}")
+    logs: dict[str, dict] = {}
+    for rec in recs:
+        key = next((k for k in VOICE_TYPES if isinstance(rec.get(k), str)), None)
+        created = _parse_iso(rec.get("created_at"))
+        if key is None or created is None or rec[key] in logs:
+            continue
+        started = created - timedelta(seconds=rng.randint(0, 120))
+        logs[rec[key]] = voice_log(
+            rng, rec[key], VOICE_TYPES[key], started, rec.get("duration_in_seconds")
+        )
+        if rng.random() < UNRECORDED_SHARE:
+            other = started - timedelta(seconds=rng.randint(60, 6 * 3600))
+            unrecorded = voice_log(
+                rng, new_uuid(rng), "relay_pstn_call", other, rng.randint(5, 600)
+            )
+            logs[unrecorded["id"]] = unrecorded
+    return list(logs.values())
+
+
+def renumber_calls(calls: dict[str, dict], seed: int) -> None:
+    """Give the Compatibility calls the same kinds of numbers as the voice logs (several
+    countries, the regular customers, a withheld caller), in a random stream of their own."""
+    rng = random.Random(f"calls:{seed}")
+    for call in calls.values():
+        ours, customer = rng.choice(OUR_NUMBERS), _customer(rng)
+        if call["direction"] == "inbound":
+            if rng.random() < ANONYMOUS_SHARE:
+                customer = ANONYMOUS
+            call["from"], call["to"] = customer, ours
+        else:
+            call["from"], call["to"] = ours, customer
+        for end in ("from", "to"):
+            shown = _formatted(call[end])
+            call[f"formatted_{end}"] = call[f"{end}_formatted"] = shown
+
+
+def _formatted(number: str) -> str:
+    # SignalWire: formatted_* is "(310) 567-8901" for a North American number.
+    if number.startswith("+1") and len(number) == 12:
+        return f"({number[2:5]}) {number[5:8]}-{number[8:]}"
+    return number
+
+
+def parse_moment(value: str) -> str | None:
+    """A time filter as the voice logs list reads it: ISO 8601 (a zone, or UTC when none) as
+    "YYYY-MM-DDTHH:MM:SSZ", or a bare day as "YYYY-MM-DD"; None if it is neither."""
+    value = value.strip()
+    if re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+        try:
+            return datetime.fromisoformat(value).strftime("%Y-%m-%d")
+        except ValueError:
+            return None
+    moment = _parse_iso(value)
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return iso(moment.astimezone(UTC))
+
+
+def _parse_iso(value) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

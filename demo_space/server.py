@@ -21,6 +21,7 @@ import binascii
 import contextlib
 import hmac
 import json
+import random
 import re
 import socket
 import sys
@@ -34,12 +35,14 @@ from typing import NamedTuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import data
-from .compat_api import CompatibilityRoutes, compat_sort_key
+from .compat_api import CompatibilityRoutes, call_sort_key, compat_sort_key
 from .compressed_audio import MediaFile
 from .data import canonical_id, compat_media, relay_format, relay_media
 from .paging import page_bounds, page_tokens, read_token
 
 LIST_PATH = "/api/relay/rest/recordings"
+VOICE_LOGS_PATH = "/api/voice/logs"
+VOICE_LOGS_DOCS = "https://signalwire.com/docs/apis/error-codes"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 _MEDIA = re.compile(r"^/media/([^/]+)/([^/]+)\.(wav|mp3|mp4)$")
@@ -108,19 +111,26 @@ class _Shelf:
 
 
 class _Project:
-    """One project's credentials, settings and recordings in both API families."""
+    """One project's credentials, settings and recordings in both API families, with the
+    voice logs of its RELAY legs and the calls of its Compatibility recordings."""
 
-    def __init__(self, project_id, token, voice, relay, compat, calls, protect_media):
+    def __init__(self, project_id, token, voice, relay, compat, calls, logs, protect_media):
         self.id, self.token, self.voice = project_id, token, voice
         self.relay = _Shelf(relay, _relay_sort_key, "id")
         self.compat = _Shelf(compat, compat_sort_key, "sid")
-        self.calls = calls
+        self.calls = _Shelf(list(calls.values()), call_sort_key, "sid")
+        self.voice_logs = _Shelf(logs, _relay_sort_key, "id")
+        # Voice logs the list leaves out (a leg "missing" from voice logs), by id.
+        self.unlisted_logs: set[str] = set()
         self.default_protect_media = protect_media
         self.protect_media = protect_media
 
     def reset(self) -> None:
         self.relay.load(self.relay.pristine)
         self.compat.load(self.compat.pristine)
+        self.calls.load(self.calls.pristine)
+        self.voice_logs.load(self.voice_logs.pristine)
+        self.unlisted_logs.clear()
         self.protect_media = self.default_protect_media
 
 
@@ -262,10 +272,12 @@ class DemoSpace:
         ):
             relay = data.generate(pid, n, seed, self.now, self.status_words, self.formats)
             compat, calls = data.generate_compat(pid, round(n * data.COMPAT_SHARE), seed, self.now)
+            data.renumber_calls(calls, seed)
+            logs = data.generate_voice_logs(relay, seed)
             # SignalWire: media is public unless the project turns on *Protect Recording Media
             # URLs*; one project here does, so tests have both kinds.
             protect = not self.public_media or pid == data.OTHER_PROJECT_ID
-            self._projects[pid] = _Project(pid, token, voice, relay, compat, calls, protect)
+            self._projects[pid] = _Project(pid, token, voice, relay, compat, calls, logs, protect)
         self._faults: list[_Fault] = []
         self._log: list[tuple[str, str, str | None]] = []
         self._host_logs: dict[str, list[LoggedRequest]] = {"files": [], "foreign": []}
@@ -392,8 +404,82 @@ class DemoSpace:
 
     def call(self, project_id: str, sid: str) -> dict | None:
         """The Compatibility API's call of that sid, as GET .../Calls/{sid}.json serves it."""
-        call = self._projects[project_id].calls.get(sid)
-        return None if call is None else dict(call)
+        with self._lock:
+            call = self._projects[project_id].calls.lookup(sid)
+            return None if call is None else dict(call)
+
+    def calls(self, project_id: str) -> list[dict]:
+        """The project's Compatibility calls, newest first, as the Calls list serves them."""
+        with self._lock:
+            return [dict(call) for call in reversed(self._projects[project_id].calls.recs)]
+
+    def add_call(self, project_id: str, sid: str, **fields) -> dict:
+        """Add (or replace) the call of that sid: a seeded call's shape, with `fields` over it
+        (a value of MISSING removes a key)."""
+        with self._lock:
+            project = self._projects[project_id]
+            template = dict(project.calls.recs[0]) if project.calls.recs else {}
+            project.calls.remove(sid)
+            call = data.with_overrides(
+                {
+                    **template,
+                    "sid": sid,
+                    "uri": f"{data.COMPAT_ROOT}/{project_id}/Calls/{sid}.json",
+                },
+                fields,
+            )
+            project.calls.add(call)
+            return dict(call)
+
+    def voice_log(self, project_id: str, leg_id: str) -> dict | None:
+        """The voice log of that leg id, as GET /api/voice/logs/{id} serves it."""
+        with self._lock:
+            log = self._projects[project_id].voice_logs.lookup(leg_id)
+            return None if log is None else dict(log)
+
+    def voice_logs(self, project_id: str) -> list[dict]:
+        """The project's voice logs, newest first, as the list serves them (unlisted ones
+        left out)."""
+        with self._lock:
+            project = self._projects[project_id]
+            return [
+                dict(log)
+                for log in reversed(project.voice_logs.recs)
+                if log["id"] not in project.unlisted_logs
+            ]
+
+    def add_voice_log(self, project_id: str, leg_id: str, **fields) -> dict:
+        """Add (or replace) the voice log of a leg: a PSTN leg created at the space's `now`
+        unless `fields` say otherwise (MISSING removes a key)."""
+        rng = random.Random(f"voice-log:{leg_id}")
+        log = data.voice_log(rng, leg_id, "relay_pstn_call", self.now, 60)
+        log = data.with_overrides(log, fields)
+        with self._lock:
+            shelf = self._projects[project_id].voice_logs
+            shelf.remove(leg_id)
+            shelf.add(log)
+        return dict(log)
+
+    def hide_voice_log(self, project_id: str, leg_id: str, lookup_too: bool = False) -> None:
+        """SignalWire may miss a leg: leave it out of the list (until reset()), and with
+        `lookup_too` answer 404 for it by id as well."""
+        with self._lock:
+            project = self._projects[project_id]
+            if lookup_too:
+                project.voice_logs.remove(leg_id)
+            else:
+                project.unlisted_logs.add(leg_id)
+
+    def refuse_voice_logs(self, project_id: str, status: int = 403) -> None:
+        """The project's token gets `status` from voice logs (until reset()): a token without
+        the scope for them, though it reads recordings."""
+        with self._lock:
+            self._refusals[(project_id, "voice_logs")] = status
+
+    def refuse_calls(self, project_id: str, status: int = 403) -> None:
+        """The project's token gets `status` from the Compatibility Calls (until reset())."""
+        with self._lock:
+            self._refusals[(project_id, "calls")] = status
 
     # settings a test changes
 
@@ -760,6 +846,18 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
                 return self._list()
             rec_id = path.rsplit("/", 1)[1]
             return self._detail(rec_id) if method == "GET" else self._delete(rec_id)
+        if path == VOICE_LOGS_PATH or (
+            path.startswith(VOICE_LOGS_PATH + "/") and path.count("/") == 4
+        ):
+            if method != "GET":
+                return self._error(405, {"Allow": "GET"})
+            if space.latency:
+                time.sleep(space.latency)
+            if self._refused("voice_logs", self._error):
+                return
+            if path == VOICE_LOGS_PATH:
+                return self._voice_log_list()
+            return self._voice_log(path.rsplit("/", 1)[1])
         if path.startswith(data.COMPAT_ROOT + "/"):
             return self._compat_route(path)
         media = _MEDIA.match(path)
@@ -858,6 +956,92 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
         with space._lock:
             rec = self._project.relay.lookup(rec_id)
             body = space.render(self._project.id, rec, host) if rec is not None else None
+        if body is None:
+            return self._error(404)
+        self._json(200, body)
+
+    def _voice_log_invalid(self, attribute: str, message: str) -> None:
+        # SignalWire (voice logs): 422 {"errors": [{"type", "code", "message", "attribute", "url"}]}
+        error = {
+            "type": "validation_error",
+            "code": "invalid_parameter",
+            "message": message,
+            "attribute": attribute,
+            "url": VOICE_LOGS_DOCS,
+        }
+        self._json(422, {"errors": [error]})
+
+    def _voice_log_list(self) -> None:
+        """GET /api/voice/logs: newest first, keyset pages of up to 1,000, filtered by
+        created_after / created_before (inclusive; ISO 8601 or YYYY-MM-DD) or created_on."""
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+
+        def last(name):
+            values = query.get(name)
+            return values[-1] if values else None
+
+        raw_size = last("page_size") or str(DEFAULT_PAGE_SIZE)
+        if not (raw_size.isascii() and raw_size.isdigit() and 1 <= int(raw_size) <= MAX_PAGE_SIZE):
+            return self._voice_log_invalid("page_size", "Parameter value is invalid")
+        size = int(raw_size)
+        token, cursor = last("page_token"), None
+        if token is not None:
+            cursor = read_token(token)
+            if cursor is None:
+                return self._voice_log_invalid("page_token", "Parameter value is invalid")
+        bounds = {}
+        for name in ("created_after", "created_before", "created_on"):
+            value = last(name)
+            if value is None:
+                continue
+            moment = data.parse_moment(value)
+            if moment is None:
+                return self._voice_log_invalid(name, "Parameter value is invalid")
+            bounds[name] = moment
+        space, project = self.server.space, self._project
+        with space._lock:
+            shelf = project.voice_logs
+            lo, hi = 0, len(shelf.keys)
+            if "created_after" in bounds:
+                lo = bisect_left(shelf.keys, (bounds["created_after"], ""))
+            if "created_before" in bounds:
+                before = bounds["created_before"]
+                before += "\uffff" if len(before) == 10 else ""  # a day: all of it
+                hi = bisect_right(shelf.keys, (before, "\uffff"))
+            if "created_on" in bounds:
+                day = bounds["created_on"][:10]
+                lo = max(lo, bisect_left(shelf.keys, (day, "")))
+                hi = min(hi, bisect_left(shelf.keys, (day + "\uffff", "")))
+            pairs = [
+                (key, log)
+                for key, log in zip(shelf.keys[lo:hi], shelf.recs[lo:hi], strict=True)
+                if log["id"] not in project.unlisted_logs
+            ]
+            keys = [key for key, _ in pairs]
+            first, last_ = page_bounds(keys, size, cursor)
+            items = [dict(log) for _, log in reversed(pairs[first:last_])]
+            next_token, prev_token = page_tokens(keys, first, last_, cursor)
+
+        def link(page_token: str | None) -> str:
+            params = {"page_size": size}
+            for name in ("created_after", "created_before", "created_on"):
+                if last(name) is not None:
+                    params[name] = last(name)
+            if page_token is not None:
+                params["page_token"] = page_token
+            return f"{VOICE_LOGS_PATH}?{urlencode(params)}"
+
+        links = {"self": link(token), "first": link(None)}
+        if next_token is not None:
+            links["next"] = link(next_token)
+        if prev_token is not None:
+            links["prev"] = link(prev_token)
+        self._json(200, {"links": links, "data": items})
+
+    def _voice_log(self, leg_id: str) -> None:
+        with self.server.space._lock:
+            log = self._project.voice_logs.lookup(leg_id)
+            body = None if log is None else dict(log)
         if body is None:
             return self._error(404)
         self._json(200, body)

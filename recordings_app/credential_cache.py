@@ -4,8 +4,8 @@ Every key starts with `Credential.cache_scope` (a digest of the credential's ide
 never its token), so one credential's answers can never be served to another and
 editing a credential starts afresh. What lives under it:
 
-- SignalWire's answers (merged list pages and recordings), for
-  SIGNALWIRE_CACHE_SECONDS, read
+- SignalWire's answers (merged list pages, recordings, and who called whom: one leg's
+  parties, a window of voice logs or calls), for SIGNALWIRE_CACHE_SECONDS, read
   through `CachedClient`. Only successful answers are stored: an upstream error raises
   before anything is written, so it is never replayed as if it were data.
 - Waveform peaks, for a day (`remember`, from waveform.py).
@@ -21,11 +21,17 @@ entries); if Redis fails, redis_cache answers misses and the work is done again.
 """
 
 import hashlib
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
 
-from recordings_app.signalwire import Recording, RecordingPage, SignalWireClient
+from recordings_app.signalwire import (
+    Parties,
+    Recording,
+    RecordingPage,
+    SignalWireClient,
+)
 
 PEAKS_SECONDS = 24 * 3600
 
@@ -75,6 +81,36 @@ class CachedClient:
             ("recording", recording_id), lambda: self._client.get_recording(recording_id)
         )
 
+    def get_parties(self, recording: Recording) -> Parties:
+        """Who called whom on one recording's call (one request, see the client). Only
+        numbers and "not found" are kept: a refusal or a failure is asked again."""
+        key_id = recording.call_sid if recording.family == "compat" else recording.leg_id
+        if not key_id:
+            return self._client.get_parties(recording)
+        parts = ("parties", recording.family, key_id)
+        cached = cache.get(key(self._credential, *parts)) if self._seconds() else None
+        if cached is not None:
+            return cached
+        parties = self._client.get_parties(recording)
+        if self._seconds() and parties.state in ("found", "not_found"):
+            cache.set(key(self._credential, *parts), parties, self._seconds())
+        return parties
+
+    def parties_in_window(self, family: str, after: datetime, before: datetime) -> dict:
+        """{leg id or call sid: Parties} from the first page (up to 1,000) of voice logs
+        (RELAY) or calls (Compatibility) in the window: what a live list page joins its
+        rows with, in one request. Raises the SignalWireError of a refusal or failure."""
+
+        def fetch():
+            if family == "compat":
+                page = self._client.list_calls(started_after=after, started_before=before)
+            else:
+                page = self._client.list_voice_logs(created_after=after, created_before=before)
+            return {p.id: p for p in page.items if p.id and p.known}
+
+        window = f"{after.isoformat()}/{before.isoformat()}"
+        return self._cached(("window", family, window), fetch)
+
     def delete_recording(self, recording_id: str) -> None:
         try:
             self._client.delete_recording(recording_id)
@@ -86,7 +122,11 @@ class CachedClient:
         return self._client.open_media(recording, range_header)
 
     def _cached(self, parts: tuple, fetch):
-        seconds = settings.SIGNALWIRE_CACHE_SECONDS
+        seconds = self._seconds()
         if not seconds:
             return fetch()
         return remember(self._credential, parts, fetch, seconds)
+
+    @staticmethod
+    def _seconds() -> int:
+        return settings.SIGNALWIRE_CACHE_SECONDS

@@ -30,6 +30,16 @@ RECORDING_COLUMNS = (
     "family",
     "status_family",
     "call_sid",
+    # Who called whom, as SignalWire gave the addresses (E.164, a SIP URI, a client
+    # name), and whether they are known: "found", else why not (pending, none for a
+    # conference, not_found, refused, failed: signalwire.NUMBER_STATES). A number
+    # starts with "+", so `defuse` writes it as '+14155550100: a spreadsheet shows it as
+    # text, with its plus, instead of running it as the formula =+14155550100 (which
+    # would turn it into 14155550100 or 1.42E+10).
+    "from",
+    "to",
+    "direction",
+    "numbers",
 )
 DAILY_COLUMNS = ("date", "currency", "recordings", "seconds", "price")
 ACTIVITY_COLUMNS = (
@@ -85,8 +95,9 @@ def plain_decimal(amount) -> str:
 
 def recording_rows(rows):
     """RECORDING_COLUMNS for each indexed recording, read from the database in chunks."""
-    # The columns are the index's fields, but for the id's column name.
-    fields = ["recording_id", *RECORDING_COLUMNS[1:]]
+    # The columns are the index's fields, but for the id's and the parties' names.
+    renamed = {"from": "from_address", "to": "to_address", "numbers": "numbers_state"}
+    fields = ["recording_id", *(renamed.get(c, c) for c in RECORDING_COLUMNS[1:])]
     for values in rows.values_list(*fields).iterator(chunk_size=2000):
         row = list(values)
         row[1] = utc_text(row[1])

@@ -2,7 +2,9 @@ import zoneinfo
 from datetime import datetime, time
 from functools import cache
 
+import phonenumbers
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from recordings_app.errors import explain
@@ -81,20 +83,41 @@ def _timezone_choices() -> list[tuple[str, str]]:
     return [("", "My browser's time zone"), *((zone, zone.replace("_", " ")) for zone in zones)]
 
 
+@cache
+def _region_choices() -> list[tuple[str, str]]:
+    """Every region `phonenumbers` knows, as "GB (+44)", by code."""
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    return [
+        (region, f"{region} (+{phonenumbers.country_code_for_region(region)})")
+        for region in regions
+    ]
+
+
 class ProfileForm(forms.ModelForm):
     timezone = forms.ChoiceField(
         label="Time zone",
         required=False,
         help_text="Times on every page are shown in this zone, with UTC on hover.",
     )
+    phone_region = forms.ChoiceField(
+        label="Phone number region",
+        required=False,
+        help_text="Numbers of this region are shown without their country code, and numbers "
+        "you type without one are read as this region's.",
+    )
 
     class Meta:
         model = Profile
-        fields = ["timezone"]
+        fields = ["timezone", "phone_region"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = _timezone_choices()
+        default = settings.PHONE_REGION
+        self.fields["phone_region"].choices = [
+            ("", f"The dashboard's ({default})"),
+            *_region_choices(),
+        ]
 
 
 class ActivityFilter(forms.Form):

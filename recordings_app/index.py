@@ -41,6 +41,14 @@ Nothing upstream sends stops a pass: a number the database cannot hold (a durati
 Any error that does stop one (other than a dying process) leaves the state FAILED, with
 the cursor kept for the next run, never RUNNING with nobody running it.
 
+Who called whom is joined after the lists are read (`join_numbers`): in bulk, never a
+request per recording. For the time span of the recordings whose numbers are not known
+yet, it reads voice logs (RELAY legs) and Compatibility calls in pages of 1,000 and
+matches them by leg id and call sid; a recording whose leg is not in that window is
+then looked up once by id (at most MAX_LOOKUPS a pass), and the answer, numbers or
+"not found", is remembered. Numbers that cannot be read (401/403, 5xx, a malformed
+answer) never fail the sync: the rows say why, and a later pass asks again.
+
 A recording deleted in the dashboard is marked vanished at once (`forget_recording`),
 and a pass that started before the delete does not bring it back from a page it had
 already fetched.
@@ -52,13 +60,13 @@ import logging
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from recordings_app.errors import explain
@@ -66,10 +74,15 @@ from recordings_app.models import Credential, IndexedRecording, IndexSync
 from recordings_app.signalwire import (
     FAMILIES,
     FAMILY_LABELS,
+    CredentialsRejected,
+    LegNotFound,
+    Parties,
     Recording,
     RecordingPage,
+    ScopeMissing,
     SignalWireClient,
     SignalWireError,
+    number_digits,
     status_family,
 )
 from recordings_app.signalwire.merged import REFUSALS
@@ -236,6 +249,7 @@ def run_sync(
                 state = _store_page(credential, state, token, page, verdict)
                 if on_page:
                     on_page(state)
+        _join_after_pass(credential, client, state, page_size)
         return state
     except LeaseLost:
         return None
@@ -508,7 +522,188 @@ def _upsert(
                 started,  # for the WHERE of the update
             )
         )
-    with connection.cursor() as cursor:
+    # One transaction: on SQLite each statement would otherwise commit (and sync the
+    # WAL) on its own, a third of a millisecond apiece.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+# ------------------------------------------------------------------ who called whom
+
+# A leg's voice log (a call's start) is created before its recording starts, by as much
+# as the recording waited into the call; the window reaches this far before the oldest
+# recording. A leg outside it is looked up by id instead.
+JOIN_BEFORE = timedelta(hours=1)
+JOIN_AFTER = timedelta(minutes=5)  # clocks of two services
+# Lookups by id in one pass, at most: a window that missed everything costs no more.
+MAX_LOOKUPS = 200
+
+
+@dataclass(frozen=True)
+class _Join:
+    """How one family's recordings find their parties: by which column, from which list,
+    and by which lookup."""
+
+    family: str
+    column: str  # leg_id or call_sid
+
+    def list_page(self, client, cursor, page_size, after, before):
+        if self.family == "compat":
+            return client.list_calls(cursor, page_size, started_after=after, started_before=before)
+        return client.list_voice_logs(cursor, page_size, created_after=after, created_before=before)
+
+
+JOINS = (_Join("relay", "leg_id"), _Join("compat", "call_sid"))
+
+
+@dataclass
+class JoinReport:
+    """What a join did: for the benchmarks and the log."""
+
+    list_requests: int = 0
+    lookups: int = 0
+    matched: int = 0
+
+
+def _join_after_pass(credential, client, state: IndexSync, page_size: int) -> None:
+    """A finished pass joins the numbers of what it stored; nothing about numbers may
+    fail the sync, which has already succeeded."""
+    if state.state != IndexSync.State.IDLE:
+        return
+    try:
+        join_numbers(credential, client, retry=state.full_pass, page_size=page_size)
+    except Exception:
+        logger.exception("Joining numbers for credential %s stopped.", credential.pk)
+
+
+def join_numbers(
+    credential: Credential,
+    client: SignalWireClient,
+    *,
+    retry: bool = False,
+    page_size: int = PAGE_SIZE,
+) -> JoinReport:
+    """Give the credential's indexed recordings whose numbers are pending their parties.
+    `retry`: also ask again for those that could not be read last time (refused, failed);
+    a full pass does, once a day. "Not found" is remembered and never asked again."""
+    report = JoinReport()
+    rows = indexed_recordings(credential)
+    if retry:
+        rows.filter(numbers_state__in=("refused", "failed")).update(numbers_state="pending")
+    for join in JOINS:
+        family_rows = rows.filter(family=join.family)
+        # A conference recording (or one without its leg or call) has no single pair.
+        family_rows.filter(numbers_state="pending", **{join.column: ""}).update(
+            numbers_state="none"
+        )
+        pending_rows = family_rows.filter(numbers_state="pending")
+        pending = set(pending_rows.values_list(join.column, flat=True))
+        if not pending:
+            continue
+        span = pending_rows.aggregate(oldest=Min("created_at"), newest=Max("created_at"))
+        _join_window(credential, client, join, pending, span, page_size, report)
+        _look_up(credential, client, join, pending, report)
+    return report
+
+
+def _join_window(credential, client, join, pending: set, span, page_size, report) -> None:
+    """Read the list for the window of `pending`'s recordings, storing every match and
+    taking it out of `pending`. A refusal marks the family's pending rows refused."""
+    after, before = span["oldest"] - JOIN_BEFORE, span["newest"] + JOIN_AFTER
+    cursor = None
+    while pending:
+        try:
+            page = join.list_page(client, cursor, page_size, after, before)
+        except (CredentialsRejected, ScopeMissing, LegNotFound) as error:
+            # No voice logs (or calls) for these credentials (a 404 on the list: not on
+            # this space): nothing to look up either. Asked again on the next full pass.
+            state = "refused" if isinstance(error, LegNotFound) else Parties.after(error).state
+            _set_state(credential, join, pending, state)
+            pending.clear()
+            return
+        except SignalWireError:
+            # 5xx, malformed, a timeout: the window cannot be read; the lookups by id may
+            # still work, and what is left stays pending for the next pass.
+            report.list_requests += 1
+            return
+        report.list_requests += 1
+        found = [p for p in page.items if p.id in pending and p.known]
+        _store_parties(credential, join, found)
+        report.matched += len(found)
+        pending.difference_update(p.id for p in found)
+        cursor = page.next_cursor
+        if cursor is None:
+            return
+
+
+def _look_up(credential, client, join, pending: set, report) -> None:
+    """Ask for each leg (or call) the window did not hold, once; stop at the first answer
+    that is not about the leg itself (refused, 5xx, ...) and leave the rest pending."""
+    compat = join.family == "compat"
+    for key in sorted(pending)[:MAX_LOOKUPS]:
+        report.lookups += 1
+        probe = Recording(
+            id=None,
+            family=join.family,
+            call_sid=key if compat else None,
+            leg_id=None if compat else key,
+        )
+        parties = client.get_parties(probe)
+        if parties.known:
+            _store_parties(credential, join, [replace(parties, id=key)])
+            report.matched += 1
+        elif parties.state == "not_found":
+            _set_state(credential, join, {key}, "not_found")  # remembered: not asked again
+        else:
+            if parties.state == "refused":
+                _set_state(credential, join, pending, "refused")
+            else:
+                _set_state(credential, join, {key}, "failed")
+            return
+
+
+def _set_state(credential, join, keys, state: str) -> None:
+    keys = list(keys)
+    for start in range(0, len(keys), 500):
+        indexed_recordings(credential).filter(
+            family=join.family,
+            numbers_state="pending",
+            **{f"{join.column}__in": keys[start : start + 500]},
+        ).update(numbers_state=state)
+
+
+def _store_parties(credential, join, found: list[Parties]) -> None:
+    """Write the parties of each matched leg (or call) onto every pending row that has it,
+    in one executemany."""
+    if not found:
+        return
+    ops = connection.ops
+    table = ops.quote_name(IndexedRecording._meta.db_table)
+    quoted = ops.quote_name
+    # Only our own table and column names go into the text; every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET {quoted('from_address')} = %s, {quoted('to_address')} = %s, "  # noqa: S608
+        f"{quoted('direction')} = %s, {quoted('from_rdigits')} = %s, "
+        f"{quoted('to_rdigits')} = %s, {quoted('numbers_state')} = 'found' "
+        f"WHERE {quoted('credential_id')} = %s AND {quoted('family')} = %s "
+        f"AND {quoted(join.column)} = %s AND {quoted('numbers_state')} = 'pending'"
+    )
+    rows = [
+        (
+            (p.from_address or "")[:128],
+            (p.to_address or "")[:128],
+            (p.direction or "")[:16],
+            number_digits(p.from_address)[::-1],
+            number_digits(p.to_address)[::-1],
+            credential.pk,
+            join.family,
+            p.id,
+        )
+        for p in found
+    ]
+    # One transaction: on SQLite each statement would otherwise commit (and sync the
+    # WAL) on its own, a third of a millisecond apiece.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
 

@@ -6,25 +6,38 @@ families merged newest first (RELAY and Compatibility recordings), paged by the
 client's cursors; with one, it is the credential's index (search.py). Either way the
 template gets one `Table` of the client's `Recording`s and one `PageTotals`, and the
 rendered table is cached under a digest of the whole `Table`.
+
+Who called whom (`Recording.parties`) comes from the index where it has joined them;
+the live list's other rows are joined with one read of voice logs and one of calls for
+the page's time window (`with_parties`), never a request per row. A row that is not in
+that first page of the window shows "—" until the sync joins it; its own page looks
+the one leg up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from django.db.models import Q
 from django.urls import reverse
 
 from recordings_app import index, paging, search
 from recordings_app.signalwire import (
+    LegNotFound,
     PageTotals,
+    Parties,
     Recording,
+    RecordingNotFound,
+    SignalWireError,
     UpstreamFailed,
     UpstreamTimeout,
     UpstreamUnreachable,
 )
 
+# "Open by ID" lists at most this many recordings of one call leg or call.
+MAX_MATCHES = 50
 # SignalWire not answering: the first page of the live list then shows the index's copy.
 NOT_ANSWERING = (UpstreamFailed, UpstreamTimeout, UpstreamUnreachable)
 
@@ -85,7 +98,7 @@ def live(credential, query) -> Table:
         return f"?size={size}" if token is None else "?" + urlencode({"size": size, "page": token})
 
     return Table(
-        recordings=page.recordings,
+        recordings=with_parties(credential, page.recordings),
         totals=page.totals,
         page_size=size,
         next_url=link([*trail, page.next_cursor]) if page.next_cursor else None,
@@ -95,6 +108,108 @@ def live(credential, query) -> Table:
         sorting=_sort_links(size),
         index_total=index.indexed_recordings(credential).count(),
     )
+
+
+def with_parties(credential, recordings) -> tuple[Recording, ...]:
+    """`recordings` with who called whom: the index's where it has them, else from one
+    read per API family of the page's time window (cached); "—" for the rest."""
+    ids = [rec.id for rec in recordings if rec.id]
+    known = {
+        row.recording_id: row.parties
+        for row in index.indexed_recordings(credential)
+        .filter(recording_id__in=ids)
+        .only(
+            "recording_id",
+            "family",
+            "leg_id",
+            "call_sid",
+            "from_address",
+            "to_address",
+            "direction",
+            "numbers_state",
+        )
+    }
+    joined = {}
+    for family in ("relay", "compat"):
+        wanted = [
+            rec
+            for rec in recordings
+            if rec.family == family
+            and rec.created_at
+            and _join_key(rec)
+            and known.get(rec.id, Parties.unknown("pending")).state == "pending"
+        ]
+        if wanted:
+            joined[family] = _window(credential, family, wanted)
+    result = []
+    for rec in recordings:
+        parties = known.get(rec.id)
+        if parties is None or parties.state == "pending":
+            if not _join_key(rec):
+                parties = Parties.unknown("none")
+            else:
+                found = joined.get(rec.family, {})
+                parties = found.get(_join_key(rec)) if isinstance(found, dict) else found
+                parties = parties or Parties.unknown("pending")
+        result.append(replace(rec, parties=parties))
+    return tuple(result)
+
+
+def with_own_parties(credential, recording: Recording) -> Recording:
+    """One recording with who called whom: the index's, else its own leg (or call) looked
+    up, one request, cached. A recording always shows; numbers that cannot be had say
+    why."""
+    row = (
+        index.indexed_recordings(credential)
+        .filter(recording_id=recording.id, numbers_state__in=("found", "none", "not_found"))
+        .first()
+    )
+    parties = row.parties if row is not None else credential.client().get_parties(recording)
+    return replace(recording, parties=parties)
+
+
+def recordings_by_any_id(credential, wanted: str) -> list[Recording]:
+    """The recordings `wanted` (a canonical UUID) names as their own id, their call leg's
+    or their call's: the index first; what it does not know, from SignalWire (the
+    recording by id, then Compatibility recordings by `CallSid`), newest first."""
+    rows = (
+        index.indexed_recordings(credential)
+        .filter(Q(recording_id=wanted) | Q(leg_id=wanted) | Q(call_sid=wanted))
+        .order_by("-created_at", "-recording_id")[:MAX_MATCHES]
+    )
+    found = [row.as_recording() for row in rows]
+    if found:
+        return found
+    client = credential.client()
+    try:
+        return [client.get_recording(wanted)]
+    except RecordingNotFound:
+        pass
+    # SignalWire: the Compatibility list filters by CallSid; RELAY's list has no filter by
+    # leg, so a leg id the index has not seen yet cannot be found.
+    page = credential.fresh_client().list_compat_recordings(page_size=MAX_MATCHES, call_sid=wanted)
+    return [rec for rec in page.recordings if rec.id and rec.call_sid == wanted]
+
+
+def _join_key(rec: Recording) -> str | None:
+    return rec.call_sid if rec.family == "compat" else rec.leg_id
+
+
+def _window(credential, family: str, wanted: list[Recording]):
+    """{key: Parties} of the first page of voice logs or calls in the window of `wanted`,
+    or the `Parties` that says why they cannot be read. The window is rounded out to
+    whole minutes, so the next request for the same page reuses the cached read."""
+    oldest = min(rec.created_at for rec in wanted) - index.JOIN_BEFORE
+    newest = max(rec.created_at for rec in wanted) + index.JOIN_AFTER
+    after = oldest.replace(second=0, microsecond=0)
+    before = newest.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    try:
+        return credential.client().parties_in_window(family, after, before)
+    except LegNotFound:
+        return Parties.unknown("refused")  # the list's 404: this space serves none
+    except SignalWireError as error:
+        # The list of recordings still shows; its rows say "—" and why on hover.
+        return Parties.after(error)
 
 
 def _sort_links(size: int) -> dict:
@@ -115,6 +230,8 @@ def _index_copy(credential, size: int, because: str) -> Table | None:
         return None
     rows = index.indexed_recordings(credential).order_by("-created_at", "-recording_id")
     recordings = tuple(row.as_recording() for row in rows[:size])
+    # The numbers the index has not joined yet stay "—": SignalWire is not answering (or
+    # lists oldest first, and the index is the list's source), so no window is read.
     params = [("sort", "-created")] + (
         [("size", str(size))] if size != paging.DEFAULT_PAGE_SIZE else []
     )

@@ -8,8 +8,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from recordings_app import crypto
 from recordings_app.credential_cache import CachedClient
+from recordings_app.signalwire import Parties, SignalWireClient
 from recordings_app.signalwire import Recording as UpstreamRecording
-from recordings_app.signalwire import SignalWireClient
 
 
 class Credential(models.Model):
@@ -80,9 +80,21 @@ class Profile(models.Model):
         blank=True,
         help_text="Leave empty to use your browser's time zone.",
     )
+    # A two-letter region (ISO 3166): its numbers are shown in national form and typed
+    # numbers without a country code are read as its. Empty: settings.PHONE_REGION.
+    phone_region = models.CharField(max_length=2, blank=True)
 
     def __str__(self) -> str:
         return f"profile of {self.user}"
+
+
+def phone_region(user) -> str:
+    """The region a user reads and types phone numbers in: their profile's, else the
+    dashboard's (settings.PHONE_REGION)."""
+    chosen = None
+    if getattr(user, "is_authenticated", False):
+        chosen = Profile.objects.filter(user=user).values_list("phone_region", flat=True).first()
+    return chosen or settings.PHONE_REGION
 
 
 class Recording(models.Model):
@@ -148,6 +160,19 @@ class IndexedRecording(models.Model):
     last_seen = models.DateTimeField()
     # Set by a sync pass that covered this recording's time and did not see it.
     vanished_at = models.DateTimeField(null=True)
+    # Who called whom, joined by the sync from voice logs (RELAY) or calls (Compatibility)
+    # after the rows are stored (index.join_numbers): the addresses as upstream gave
+    # them, the direction, and `numbers_state` (signalwire.NUMBER_STATES: "found", or
+    # why not). Database defaults, because the sync's upsert never writes them.
+    from_address = models.CharField(max_length=128, blank=True, db_default="")
+    to_address = models.CharField(max_length=128, blank=True, db_default="")
+    direction = models.CharField(max_length=16, blank=True, db_default="")
+    numbers_state = models.CharField(max_length=12, db_default="pending")
+    # The E.164 digits of each end, reversed ("00105554141" for +14155550100), "" where
+    # it is no phone number: a number search, whole or by its last digits, is then a
+    # prefix match that a b-tree index serves (varchar_pattern_ops on Postgres).
+    from_rdigits = models.CharField(max_length=20, blank=True, db_default="")
+    to_rdigits = models.CharField(max_length=20, blank=True, db_default="")
 
     class Meta:
         constraints = [
@@ -174,10 +199,40 @@ class IndexedRecording(models.Model):
                 ],
                 name="index_for_reports",
             ),
+            # Number search (from or to, whole or by the last digits), id search by prefix,
+            # the sync's join and "open by ID" (leg id, call sid), without a scan. The
+            # operator classes let Postgres serve LIKE 'x%' in any collation; other
+            # databases ignore them.
+            *(
+                models.Index(
+                    fields=["credential", column],
+                    name=f"index_by_{column}",
+                    opclasses=["int8_ops", "varchar_pattern_ops"],
+                )
+                for column in (
+                    "from_rdigits",
+                    "to_rdigits",
+                    "recording_id",
+                    "leg_id",
+                    "call_sid",
+                    "conference_id",
+                )
+            ),
         ]
 
     def __str__(self) -> str:
         return self.recording_id
+
+    @property
+    def parties(self) -> Parties:
+        if self.numbers_state != "found":
+            return Parties.unknown(self.numbers_state)
+        return Parties(
+            from_address=self.from_address or None,
+            to_address=self.to_address or None,
+            direction=self.direction or None,
+            id=(self.call_sid if self.family == "compat" else self.leg_id) or None,
+        )
 
     def as_recording(self) -> UpstreamRecording:
         """This row as the client's own `Recording`, so a table shows indexed and live
@@ -201,6 +256,7 @@ class IndexedRecording(models.Model):
             family=self.family,
             cxml_source=self.cxml_source or None,
             call_sid=self.call_sid or None,
+            parties=self.parties,
             # `status_family` is a property of Recording, derived from the same status
             # and error code as the column.
         )

@@ -8,8 +8,13 @@ credential's own index (see listing.py), with the same table markup.
 
 - `from`/`to` are date-times in the user's time zone (the profile's, else the
   browser's); `to` includes the whole minute it names (to=14:00 finds 14:00:59).
-- The search box matches a recording id, leg id or conference id: a whole id exactly,
-  a shorter piece as a prefix (ids are lower-case UUIDs).
+- The search box matches a recording id, leg id, call sid or conference id (a whole id
+  exactly, a shorter piece as a prefix: ids are lower-case UUIDs), and a phone number
+  in any common form (`+1 415 555 0100`, `(415) 555-0100`, `0044 20 7946 0000`) as
+  the caller or the callee. A number is read by `phonenumbers` in the user's region
+  (their profile's, else PHONE_REGION); four digits or more that are not a whole
+  number match the end of a number (the last four digits a customer gives). Input that
+  could be either (`0100`) matches both.
 - Sorting by price orders the numbers whatever their currency; totals never add
   currencies. Ties are broken by creation time, then id, so pages are stable.
 - `status` is a status family (in_progress, done, no_audio, failed, other: see
@@ -21,10 +26,13 @@ credential's own index (see listing.py), with the same table markup.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import phonenumbers
 from django import forms
+from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, F, Q, Sum
 
@@ -66,6 +74,68 @@ FILTER_NAMES = (
 )
 _WORD = re.compile(r"^[a-z0-9_-]{1,32}$")
 _ID_PIECE = re.compile(r"^[0-9a-f-]{1,36}$")
+_UUID_DASHES = (8, 13, 18, 23)
+# The fewest trailing digits a number search matches by: fewer would match most rows.
+MIN_SUFFIX_DIGITS = 4
+MAX_QUERY = 64
+
+
+@dataclass(frozen=True)
+class NumberSearch:
+    """What a typed phone number matches, as reversed E.164 digits (the index's
+    `from_rdigits`/`to_rdigits`): whole numbers exactly, and trailing digits as a
+    prefix of the reversed digits (an index range scan, not a scan of the table)."""
+
+    whole: tuple[str, ...] = ()
+    endings: tuple[str, ...] = ()
+
+    def q(self) -> Q:
+        match = Q(pk__in=[])
+        for digits in self.whole:
+            match |= Q(from_rdigits=digits) | Q(to_rdigits=digits)
+        for digits in self.endings:
+            match |= Q(from_rdigits__startswith=digits) | Q(to_rdigits__startswith=digits)
+        return match
+
+
+def number_search(text: str, region: str) -> NumberSearch | None:
+    """The numbers `text` may mean, read by `phonenumbers`: a whole number in `region`
+    or with its country code (`+44 ...`, `0044 ...`, `011 44 ...`), and the digits
+    typed as the end of a number. None when it is no number (letters, or fewer than
+    four digits)."""
+    if any(char.isalpha() for char in text):
+        return None
+    digits = phonenumbers.normalize_digits_only(text)
+    if len(digits) < MIN_SUFFIX_DIGITS or len(digits) > 20:
+        return None
+    stripped = text.strip()
+    readings = [(stripped, region)]
+    # SignalWire's users dial from anywhere: 00 and 011 (North America) are international
+    # prefixes whatever the region says.
+    for prefix in ("00", "011"):
+        if stripped.startswith(prefix):
+            readings.append(("+" + digits[len(prefix) :], None))
+    whole = []
+    for candidate, assumed in readings:
+        try:
+            number = phonenumbers.parse(candidate, assumed)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            whole.append(e164[1:][::-1])
+    explicit = stripped.startswith(("+", "00", "011"))
+    # A whole number given with its country code means that number; anything else may
+    # also be the end of a number of another country (or the last digits alone).
+    endings = () if whole and explicit else (digits[::-1],)
+    return NumberSearch(tuple(dict.fromkeys(whole)), endings)
+
+
+def is_id_piece(text: str) -> bool:
+    """A whole id, or the start of one: hex digits with dashes where a UUID has them."""
+    if not _ID_PIECE.match(text):
+        return False
+    return all((char == "-") == (i in _UUID_DASHES) for i, char in enumerate(text))
 
 
 def _word(value: str) -> str:
@@ -90,9 +160,14 @@ class RecordingFilters(forms.Form):
     max_duration = forms.IntegerField(required=False, min_value=0, max_value=10**7)
     min_price = forms.DecimalField(required=False, min_value=0, max_digits=18, decimal_places=6)
     max_price = forms.DecimalField(required=False, min_value=0, max_digits=18, decimal_places=6)
-    q = forms.CharField(required=False, max_length=36, strip=True)
+    q = forms.CharField(required=False, max_length=MAX_QUERY, strip=True)
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
     tracks = TRACKS  # the choices the form offers; others are accepted
+
+    def __init__(self, *args, region: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Where a typed number without its country code is read (the user's region).
+        self.region = region or settings.PHONE_REGION
 
     def status_options(self) -> list[tuple[str, str]]:
         """(value, label) for the status menu: the status families, and a raw status
@@ -110,9 +185,18 @@ class RecordingFilters(forms.Form):
         return _word(self.cleaned_data["track"])
 
     def clean_q(self):
-        value = self.cleaned_data["q"].lower()
-        if value and not _ID_PIECE.match(value):
-            raise forms.ValidationError("Search by a recording, leg or conference ID.")
+        value = self.cleaned_data["q"]
+        if not value:
+            return value
+        piece = value.lower() if is_id_piece(value.lower()) else ""
+        numbers = number_search(value, self.region)
+        if not piece and numbers is None:
+            raise forms.ValidationError(
+                "Search by a phone number (or its last 4 digits or more), or by a "
+                "recording, leg, call or conference ID."
+            )
+        self.cleaned_data["q_numbers"] = numbers
+        self.cleaned_data["q_id"] = piece
         return value
 
     def clean(self):
@@ -186,16 +270,24 @@ def filtered(credential, data: dict):
     if data.get("max_price") is not None:
         rows = rows.filter(price__lte=data["max_price"])
     if data.get("q"):
-        q = data["q"]
-        if len(q) == 36:
-            rows = rows.filter(Q(recording_id=q) | Q(leg_id=q) | Q(conference_id=q))
-        else:
-            rows = rows.filter(
-                Q(recording_id__startswith=q)
-                | Q(leg_id__startswith=q)
-                | Q(conference_id__startswith=q)
-            )
+        rows = rows.filter(_q_match(data))
     return rows.order_by(*SORTS[data.get("sort") or "-created"])
+
+
+ID_COLUMNS = ("recording_id", "leg_id", "call_sid", "conference_id")
+
+
+def _q_match(data: dict) -> Q:
+    """The search box: the ids it may be (whole, or a prefix) or the numbers."""
+    match = Q(pk__in=[])
+    piece = data.get("q_id", "")
+    if piece:
+        lookup = "" if len(piece) == 36 else "__startswith"
+        for column in ID_COLUMNS:
+            match |= Q(**{column + lookup: piece})
+    if data.get("q_numbers") is not None:
+        match |= data["q_numbers"].q()
+    return match
 
 
 def totals(rows) -> PageTotals:

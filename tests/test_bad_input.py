@@ -150,9 +150,14 @@ def test_a_signed_cursor_cannot_point_the_server_elsewhere(alice, alice_client, 
     response = alice_client.get(f"/recordings/?page={token}")
     assert response.status_code in (200, 502)
     compat_list = f"/api/laml/2010-04-01/Accounts/{DEMO_PROJECT_ID}/Recordings?"
+    # and, for who called whom, one window of voice logs and one of calls, on this space
+    calls_list = f"/api/laml/2010-04-01/Accounts/{DEMO_PROJECT_ID}/Calls.json?"
     paths = [path for _, path, _ in demo_space.request_log]
     assert paths and all(
-        path.startswith(("/api/relay/rest/recordings?", compat_list)) for path in paths
+        path.startswith(
+            ("/api/relay/rest/recordings?", compat_list, "/api/voice/logs?", calls_list)
+        )
+        for path in paths
     )
 
 

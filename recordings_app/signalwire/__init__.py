@@ -10,10 +10,13 @@ Endpoints (see shared/signalwire/README.md), all on `https://{space}.signalwire.
     GET    /api/laml/2010-04-01/Accounts/{project}/Recordings[/{sid}.json]  Compatibility
     DELETE /api/laml/2010-04-01/Accounts/{project}/Recordings/{sid}        (compat.py)
     GET    <recording.url>             the media file, Basic auth on SignalWire's hosts only
+    GET    /api/voice/logs[/{id}]                         who called whom (voice_logs.py)
+    GET    /api/laml/2010-04-01/Accounts/{project}/Calls[/{sid}.json]   (calls.py)
 
 Modules: `transport` (the one request function), `exceptions`, `recording` (the data
 and its parsers), `space` (where requests go), `relay`, `compat`, `media`, `merged`
-(both families as one list) and `client` (SignalWireClient, composing them).
+(both families as one list), `parties`, `voice_logs` and `calls` (who called whom),
+and `client` (SignalWireClient, composing them).
 """
 
 import sys
@@ -26,6 +29,7 @@ from .exceptions import (
     CredentialsRejected,
     ForbiddenAddress,
     InvalidCursor,
+    LegNotFound,
     MalformedResponse,
     MediaRefused,
     MediaUnavailable,
@@ -40,6 +44,8 @@ from .exceptions import (
     UpstreamUnreachable,
 )
 from .media import MAX_MEDIA_REDIRECTS, MEDIA_CHUNK, MediaStream, media_target, single_range
+from .parties import STATES as NUMBER_STATES
+from .parties import Parties, PartiesPage, number_digits, phone_number
 from .recording import (
     EARLIEST,
     FAMILIES,
@@ -90,7 +96,13 @@ __all__ = [
     "CredentialsRejected",
     "ForbiddenAddress",
     "InvalidCursor",
+    "LegNotFound",
     "MalformedResponse",
+    "NUMBER_STATES",
+    "Parties",
+    "PartiesPage",
+    "number_digits",
+    "phone_number",
     "MediaRefused",
     "MediaStream",
     "single_range",

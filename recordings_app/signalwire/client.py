@@ -8,9 +8,10 @@ from datetime import datetime
 
 from django.views.decorators.debug import sensitive_variables
 
-from . import compat, merged, relay
-from .exceptions import RecordingNotFound
+from . import calls, compat, merged, relay, voice_logs
+from .exceptions import RecordingNotFound, SignalWireError
 from .media import MediaStream, open_media
+from .parties import Parties, PartiesPage
 from .recording import FAMILIES, Recording, RecordingPage
 from .space import space_base_url
 
@@ -55,11 +56,13 @@ class SignalWireClient:
         cursor: str | None = None,
         page_size: int = 50,
         created_after: datetime | None = None,
+        call_sid: str | None = None,
     ) -> RecordingPage:
         """The Compatibility list: GET /api/laml/2010-04-01/Accounts/{project}/Recordings,
-        newest first; `created_after` (aware) filters the first page by `DateCreated>`."""
+        newest first; `created_after` (aware) filters the first page by `DateCreated>`,
+        `call_sid` by `CallSid`."""
         return compat.list_page(
-            self.base_url, self.space, self._auth, cursor, page_size, created_after
+            self.base_url, self.space, self._auth, cursor, page_size, created_after, call_sid
         )
 
     def list_all(self, cursor: str | None = None, page_size: int = 50) -> RecordingPage:
@@ -103,6 +106,48 @@ class SignalWireClient:
             # A page asked ahead but not needed still finishes before this request does,
             # so no upstream call outlives it (and the request log counts every one).
             wait(ahead.values())
+
+    # ------------------------------------------------------- who called whom
+
+    def list_voice_logs(
+        self,
+        cursor: str | None = None,
+        page_size: int = voice_logs.MAX_PAGE_SIZE,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+    ) -> PartiesPage:
+        """GET /api/voice/logs for a window of creation times (aware), or the page a
+        cursor names: the legs of RELAY recordings, with their numbers."""
+        return voice_logs.list_page(
+            self.base_url, self._auth, cursor, page_size, created_after, created_before
+        )
+
+    def list_calls(
+        self,
+        cursor: str | None = None,
+        page_size: int = compat.MAX_PAGE_SIZE,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
+    ) -> PartiesPage:
+        """GET .../Accounts/{project}/Calls for a window of start times (aware), or the
+        page a cursor names: the calls of Compatibility recordings, with their numbers."""
+        return calls.list_page(
+            self.base_url, self._auth, cursor, page_size, started_after, started_before
+        )
+
+    def get_parties(self, recording: Recording) -> Parties:
+        """Who called whom on `recording`'s call, by one request: its leg's voice log
+        (GET /api/voice/logs/{leg id}) for RELAY, its call (GET .../Calls/{sid}.json) for
+        Compatibility. Never raises for upstream's answer: numbers that cannot be had
+        come back as a `Parties` whose `state` says why (a conference has none)."""
+        try:
+            if recording.family == "compat" and recording.call_sid:
+                return calls.get(self.base_url, self._auth, recording.call_sid)
+            if recording.family == "relay" and recording.leg_id:
+                return voice_logs.get(self.base_url, self._auth, recording.leg_id)
+        except SignalWireError as error:
+            return Parties.after(error)
+        return Parties.unknown("none")
 
     # -------------------------------------------------------- one recording
 

@@ -35,16 +35,20 @@ def list_page(
     cursor: str | None,
     page_size: int,
     created_after: datetime | None = None,
+    call_sid: str | None = None,
 ) -> RecordingPage:
     """GET .../Accounts/{project}/Recordings, first page or the page a cursor names.
 
-    `created_after` filters the first page (`DateCreated>`, for incremental syncs);
-    a cursor carries upstream's own query, filter included, so it is ignored then."""
+    `created_after` filters the first page (`DateCreated>`, for incremental syncs),
+    `call_sid` by the call (`CallSid`); a cursor carries upstream's own query, filters
+    included, so they are ignored then."""
     path = list_path(auth[0])
     if cursor is None:
         query = [("PageSize", max(1, min(MAX_PAGE_SIZE, int(page_size))))]
         if created_after is not None:
             query.append(("DateCreated>", _rfc2822(created_after)))
+        if call_sid is not None:
+            query.append(("CallSid", call_sid))
         url = f"{base_url}{path}?{urlencode(query)}"
     else:
         url = f"{base_url}{path}?{cursor}"

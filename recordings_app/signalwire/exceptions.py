@@ -30,6 +30,10 @@ class RecordingNotFound(SignalWireError):
     """404 for one recording: never existed in this project, or deleted."""
 
 
+class LegNotFound(SignalWireError):
+    """404 for a voice log or a call: SignalWire has no record of that call leg."""
+
+
 class RequestRejected(SignalWireError):
     """422: upstream rejected a parameter; `details` are upstream's own words."""
 

@@ -102,6 +102,9 @@ class Recording:
     family: str = "relay"
     cxml_source: str | None = None
     call_sid: str | None = None
+    # Who called whom (parties.Parties), where a page or the index joined it; None: not
+    # asked. Never from the recording's own JSON, which has no numbers.
+    parties: object | None = None
 
     @property
     def source_label(self) -> str:

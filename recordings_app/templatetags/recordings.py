@@ -1,13 +1,15 @@
 from datetime import UTC
 from decimal import Decimal
 
+import phonenumbers
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from recordings_app import error_codes
-from recordings_app.signalwire import STATUS_FAMILIES, status_family
+from recordings_app.signalwire import STATUS_FAMILIES, phone_number, status_family
 
 register = template.Library()
 
@@ -130,3 +132,39 @@ def lanes(recording) -> list[dict]:
         {"channel": 0, "side": "left", "label": "Left", "party": parties[0]},
         {"channel": 1, "side": "right", "label": "Right", "party": parties[1]},
     ]
+
+
+DIRECTION_LABELS = {
+    "inbound": "Inbound",
+    "outbound": "Outbound",
+    "outbound-api": "Outbound (API)",
+    "outbound-dial": "Outbound (dialed)",
+}
+
+
+@register.simple_tag(takes_context=True)
+def party(context, address):
+    """One end of a call for reading: a phone number of the reader's region in national
+    form ("(415) 555-0100"), any other in international form ("+44 20 7946 0000"), the
+    E.164 form on hover; a SIP URI, a client name or "anonymous" as it came."""
+    if not address:
+        return mark_safe('<span class="missing">—</span>')  # noqa: S308 - a constant
+    number = phone_number(address)
+    if number is None:
+        return format_html('<span class="party">{}</span>', without_bidi(address))
+    region = context.get("phone_region") or settings.PHONE_REGION
+    national = phonenumbers.region_code_for_number(number) == region
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if national else None
+    shown = phonenumbers.format_number(
+        number, style or phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return format_html('<span class="party" title="{}">{}</span>', e164, shown)
+
+
+@register.filter
+def direction_label(direction) -> str:
+    """SignalWire's direction word in words; one we do not know, as it came."""
+    if not direction:
+        return "—"
+    return DIRECTION_LABELS.get(direction, without_bidi(direction))

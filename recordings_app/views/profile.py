@@ -1,5 +1,6 @@
-"""/profile/: what a user chose for themselves (their time zone)."""
+"""/profile/: what a user chose for themselves (their time zone, their phone region)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
@@ -19,5 +20,8 @@ def profile(request: HttpRequest):
         form.save()
         zone = form.instance.timezone or "your browser's time zone"
         messages.success(request, f"Times are now shown in {zone}.")
+        if "phone_region" in form.changed_data:
+            region = form.instance.phone_region or f"the dashboard's ({settings.PHONE_REGION})"
+            messages.success(request, f"Phone numbers are now read for region {region}.")
         return redirect("profile")
     return render(request, "profile.html", {"form": form})

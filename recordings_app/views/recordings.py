@@ -18,6 +18,7 @@ from recordings_app import audit, exports, index, listing, paging, search, wavef
 from recordings_app.access import active_credential, checked_recording_id
 from recordings_app.errors import explain
 from recordings_app.fragments import content_key, wants_fragment
+from recordings_app.models import phone_region
 from recordings_app.signalwire import (
     RecordingNotFound,
     SignalWireError,
@@ -31,7 +32,8 @@ from recordings_app.signalwire import (
 @vary_on_headers("HX-Request", "HX-Boosted")
 def recordings_list(request: HttpRequest):
     credential = active_credential(request)
-    filters = search.RecordingFilters(request.GET)
+    region = phone_region(request.user)
+    filters = search.RecordingFilters(request.GET, region=region)
     status = 200
     if filters.is_active() and not filters.is_valid():
         # The page stays, with the field marked: one typo should not cost the page.
@@ -46,9 +48,10 @@ def recordings_list(request: HttpRequest):
         "filters": filters,
         "filter_params": filters.params(),
         "page_sizes": paging.PAGE_SIZES,
+        "phone_region": region,
         # The rendered table is cached by a digest of everything it shows.
         "table_key": content_key(
-            credential.cache_scope, timezone.get_current_timezone_name(), table
+            credential.cache_scope, timezone.get_current_timezone_name(), region, table
         ),
     }
     if wants_fragment(request):
@@ -62,7 +65,7 @@ def recordings_list(request: HttpRequest):
 def recordings_csv(request: HttpRequest):
     """The filtered recordings as CSV, streamed from the index in chunks."""
     credential = active_credential(request)
-    filters = search.RecordingFilters(request.GET)
+    filters = search.RecordingFilters(request.GET, region=phone_region(request.user))
     rows = search.filtered(credential, filters.checked())
     return exports.csv_response(
         "recordings.csv", exports.RECORDING_COLUMNS, exports.recording_rows(rows)
@@ -72,11 +75,38 @@ def recordings_csv(request: HttpRequest):
 @require_GET
 @login_required
 def jump_to_recording(request: HttpRequest):
-    recording_id = canonical_uuid(request.GET.get("id", "").strip())
-    if recording_id is None:
-        messages.error(request, "That is not a recording ID. Paste the whole ID.")
+    """ "Open recording by ID": a recording id, a call leg id or a call sid. One match
+    opens it, several are listed, none says what was searched."""
+    wanted = canonical_uuid(request.GET.get("id", "").strip())
+    if wanted is None:
+        messages.error(
+            request,
+            "That is not a recording ID, call leg ID or call SID. Paste the whole ID "
+            "(like 3f1c2a9e-8b7d-4e21-9a55-0c6d2b1e7f40).",
+        )
         return redirect("recordings_list")
-    return redirect("recording_detail", recording_id=recording_id)
+    credential = active_credential(request)
+    found = listing.recordings_by_any_id(credential, wanted)
+    if len(found) == 1:
+        return redirect("recording_detail", recording_id=found[0].id)
+    if found:
+        return render(
+            request,
+            "recordings/matches.html",
+            {
+                "credential": credential,
+                "wanted": wanted,
+                "recordings": listing.with_parties(credential, found),
+                "phone_region": phone_region(request.user),
+            },
+        )
+    messages.error(
+        request,
+        f"Nothing has the ID {wanted}: no recording, call leg or call of "
+        f"{credential.label} (space {credential.space}). Searched the dashboard's index and "
+        "SignalWire's recordings.",
+    )
+    return redirect("recordings_list")
 
 
 @require_GET
@@ -85,6 +115,7 @@ def recording_detail(request: HttpRequest, recording_id: str):
     recording_id = checked_recording_id(recording_id)
     credential = active_credential(request)
     recording = credential.client().get_recording(recording_id)
+    recording = listing.with_own_parties(credential, recording)
     audit.record(request, audit.Action.VIEW, recording_id=recording_id, credential=credential)
     return render(
         request,
@@ -92,6 +123,7 @@ def recording_detail(request: HttpRequest, recording_id: str):
         {
             "credential": credential,
             "recording": recording,
+            "phone_region": phone_region(request.user),
             "can_delete": request.user.has_perm("recordings_app.delete_recording"),
             "listeners": audit.listeners(request, recording_id),
         },

@@ -67,7 +67,7 @@ def test_on_a_phone_the_list_shows_status_and_price_without_a_sideways_swipe(ali
     )
     assert widths[0] <= widths[1] + 1, str(widths)
     first = page.locator("#recordings-table tbody tr").first
-    for column in (4, 6):  # price, status
+    for column in (7, 9):  # price, status (after From, To and Direction)
         cell = first.locator(f"td:nth-child({column})")
         expect(cell).to_be_visible()
         assert cell.evaluate("c => c.getBoundingClientRect().right") <= 375
