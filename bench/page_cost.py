@@ -73,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profile", type=int, default=25, help="top functions to print")
+    parser.add_argument("--queries", action="store_true", help="print each page's SQL")
     args = parser.parse_args()
     space = DemoSpace(host="127.0.0.1", port=0).start()
     workdir = tempfile.mkdtemp()
@@ -112,10 +113,22 @@ def main() -> None:
     before = len(space.request_log)
     results = {name: timed(client, path, args.requests) for name, path in pages.items()}
     assert len(space.request_log) == before, "a cached page called SignalWire"
-    print(f"{'page':28} {'median ms':>10} {'p95 ms':>8}")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    print(f"{'page':28} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'query ms':>9}")
     for name, times in results.items():
         p95 = sorted(times)[int(len(times) * 0.95) - 1]
-        print(f"{name:28} {statistics.median(times):10.2f} {p95:8.2f}")
+        with CaptureQueriesContext(connection) as queries:
+            client.get(pages[name])
+        query_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
+        print(
+            f"{name:28} {statistics.median(times):10.2f} {p95:8.2f} "
+            f"{len(queries.captured_queries):8} {query_ms:9.2f}"
+        )
+        if args.queries:
+            for query in queries.captured_queries:
+                print(f"    {float(query['time']) * 1000:6.2f} ms  {query['sql'][:150]}")
 
     profiler = cProfile.Profile()
     profiler.enable()
@@ -128,7 +141,7 @@ def main() -> None:
         per_request = seconds / args.requests * 1000
         print(f"  {group:30} {per_request:6.2f} ms  {seconds / total:5.1%}")
     print()
-    stats.sort_stats("cumulative").print_stats(args.profile)
+    stats.sort_stats("tottime").print_stats(args.profile)
     space.stop()
 
 
