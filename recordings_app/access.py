@@ -1,24 +1,110 @@
-"""What a request may reach: only the user's own credentials, only well-formed ids.
+"""What a request may reach: only credentials the user owns or that are shared with
+them, only well-formed ids.
 
 Every view that touches SignalWire goes through `active_credential`, so none can forget
-the ownership check."""
+the check. It asks the database on every request, never a cached decision: a grant
+revoked on one app server is refused by every server from the user's next request on,
+before anything cached for that credential (pages, audio, peaks) is read."""
 
 import ipaddress
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.http import HttpRequest
 
 from recordings_app.errors import NoActiveCredential, Problem
-from recordings_app.models import Credential
+from recordings_app.models import Credential, Profile
 from recordings_app.signalwire import canonical_uuid
 
 
 def active_credential(request: HttpRequest) -> Credential:
-    """The credential the user picked. Only ever the user's own."""
-    credential = Credential.objects.filter(user=request.user, is_active=True).first()
+    """The credential the user picked: one of their own, or one still shared with them.
+    Without one (none picked, or the picked one no longer shared), another they may
+    use is put in use, else NoActiveCredential sends them to add or pick one."""
+    credential = credential_in_use(request.user)
     if credential is None:
-        raise NoActiveCredential()
+        credential = _fall_back(request)
     return credential
+
+
+def credential_in_use(user) -> Credential | None:
+    """The user's choice, if they may still use it; reads only (the credentials page
+    shows it without writing anything)."""
+    own = Credential.objects.filter(user=user, is_active=True).first()
+    if own is not None:
+        return own
+    picked = Profile.objects.filter(user=user).values("shared_credential")
+    return Credential.objects.shared_with(user).filter(pk__in=picked).first()
+
+
+def _fall_back(request: HttpRequest) -> Credential:
+    """After a revoked grant, a removed credential, or on a first visit: the newest of
+    the user's own credentials, else the one credential shared with them; with several
+    shared and none picked, the user picks on the credentials page."""
+    user = request.user
+    with transaction.atomic():
+        hold_credentials_of(user)
+        credential = credential_in_use(user)  # another request may have picked meanwhile
+        if credential is not None:
+            return credential
+        lost = (
+            Credential.objects.filter(
+                pk__in=Profile.objects.filter(user=user).values("shared_credential")
+            )
+            .values_list("label", flat=True)
+            .first()
+        )
+        usable = list(Credential.objects.usable_by(user).order_by("-created_at"))
+        own = [c for c in usable if c.user_id == user.pk]
+        successor = own[0] if own else (usable[0] if len(usable) == 1 else None)
+        if successor is not None:
+            put_in_use(user, successor)
+        elif lost:
+            Profile.objects.filter(user=user).update(shared_credential=None)
+    was = f"“{lost}” is no longer shared with you. " if lost else ""
+    if successor is not None:
+        if lost:
+            messages.warning(request, f"{was}Now showing recordings for “{successor.label}”.")
+        return successor
+    if usable:
+        raise NoActiveCredential(was + "Pick the credentials to use.", "credential_list")
+    if lost:
+        raise NoActiveCredential(was + "Add your own SignalWire credentials, or ask for others.")
+    raise NoActiveCredential()
+
+
+def put_in_use(user, credential: Credential) -> None:
+    """Make `credential` (one the user may use) the one they use. Call it holding
+    `hold_credentials_of(user)`. Their own carry the choice as `is_active`, a shared one
+    is pointed at from their profile; at most one of the two is set."""
+    Credential.objects.filter(user=user, is_active=True).exclude(pk=credential.pk).update(
+        is_active=False
+    )
+    if credential.user_id == user.pk:
+        Credential.objects.filter(pk=credential.pk).update(is_active=True)
+        Profile.objects.filter(user=user).update(shared_credential=None)
+    else:
+        Profile.objects.update_or_create(user=user, defaults={"shared_credential": credential})
+
+
+def hold_credentials_of(user) -> None:
+    """Take the user's row lock for the rest of the transaction, so one user's credential
+    changes run one at a time. Without it two "make active" clicks (or two adds) at once
+    deadlock or both set a credential active, and one of them is a 500 (Postgres; SQLite
+    runs one write transaction at a time anyway). The user's row, not their credentials':
+    a user with none yet has no credential row to lock."""
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+
+
+def browser_cache_control(request: HttpRequest, credential: Credential) -> str:
+    """Cache-Control for audio and peaks. The browser may keep them an hour when the
+    credential is the user's own; not at all when it is shared with them, so a revoked
+    grant cannot leave a recording playable from the browser's cache."""
+    if credential.user_id == request.user.pk:
+        return "private, max-age=3600"
+    return "private, no-store"
 
 
 def checked_recording_id(recording_id: str) -> str:

@@ -9,14 +9,29 @@ class CredentialAdmin(admin.ModelAdmin):
     list_display = ("label", "user", "space", "project_id", "masked_token", "is_active")
     list_filter = ("is_active",)
     search_fields = ("label", "space", "user__username")
-    fields = ("user", "label", "space", "project_id", "masked_token", "is_active", "created_at")
+    fields = (
+        "user",
+        "label",
+        "space",
+        "project_id",
+        "masked_token",
+        "is_active",
+        "shared_with",
+        "created_at",
+    )
     # Where the token goes and whose it is are read-only here: the admin's form would
     # save a space unchecked (`127.0.0.1:8443/x#` was accepted) and the next page or
     # sync would send the token there; a new owner would use a token not theirs. The
     # user's own form normalises the space, guards the address and checks it against the
     # API before saving; doing all that again here would be a second copy to keep in
     # step, so staff change only the label and which set is in use.
-    readonly_fields = ("user", "space", "project_id", "masked_token", "created_at")
+    # Who it is shared with is shown, not changed: the owner shares from the credentials
+    # page, which needs the `manage_shared_credentials` permission and is audited.
+    readonly_fields = ("user", "space", "project_id", "masked_token", "shared_with", "created_at")
+
+    @admin.display(description="Shared with")
+    def shared_with(self, credential):
+        return credential.shared_with_names() or "—"
 
     def has_add_permission(self, request):
         # Adding needs the token, and the token goes through the checked form only.

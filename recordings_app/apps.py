@@ -1,16 +1,18 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
-# Who may do what. Anyone logged in browses and listens with their own credentials;
-# the groups make the roles explicit for admins handing out accounts.
+# Who may do what. Anyone logged in browses and listens with their own credentials or
+# those shared with them; the groups make the roles explicit for admins handing out
+# accounts. Admin stores credentials once and shares them with groups and users.
 GROUPS = {
     "Support": [],
     "Supervisor": ["delete_recording", "view_costs", "view_activity"],
+    "Admin": ["manage_shared_credentials"],
 }
 
 
 def ensure_groups(sender, using="default", **kwargs):
-    """Create the Support and Supervisor groups on every migrate (after permissions
+    """Create the Support, Supervisor and Admin groups on every migrate (after permissions
     exist, which a data migration cannot rely on)."""
     from django.contrib.auth.models import Group, Permission
 

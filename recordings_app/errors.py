@@ -30,7 +30,18 @@ class Problem(Exception):
 
 
 class NoActiveCredential(Exception):
-    """The user has not stored (or picked) SignalWire credentials yet."""
+    """The user has not stored (or picked) SignalWire credentials yet, or the ones they
+    used are no longer shared with them: `message` says which, `page` (a URL name) is
+    where they add or pick some."""
+
+    def __init__(
+        self,
+        message: str = "Add your SignalWire credentials to see your recordings.",
+        page: str = "credential_add",
+    ):
+        super().__init__(message)
+        self.message = message
+        self.page = page
 
 
 def explain(error: sw.SignalWireError) -> Explanation:

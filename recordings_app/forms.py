@@ -5,6 +5,8 @@ from functools import cache
 import phonenumbers
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from recordings_app.errors import explain
@@ -18,7 +20,59 @@ from recordings_app.signalwire import (
 )
 
 
-class CredentialForm(forms.Form):
+class SharingFields(forms.Form):
+    """Who credentials are shared with: groups, and users by name. Only for a user with
+    the `manage_shared_credentials` permission (CredentialForm keeps these fields for
+    them alone; SharingForm changes them later)."""
+
+    share_with = forms.ModelMultipleChoiceField(
+        label="Share with",
+        queryset=Group.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Everyone in these groups can use these credentials. Nobody they are "
+        "shared with sees the token, changes or removes them.",
+    )
+    share_with_users = forms.CharField(
+        label="Named users",
+        required=False,
+        max_length=2000,
+        help_text="Usernames, separated by commas, to share with one by one.",
+    )
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def clean_share_with_users(self):
+        names = {name.strip() for name in self.cleaned_data["share_with_users"].split(",")}
+        names.discard("")
+        users = list(get_user_model().objects.filter(username__in=names).order_by("username"))
+        unknown = sorted(names - {user.get_username() for user in users})
+        if unknown:
+            raise forms.ValidationError(f"No user is called {', '.join(unknown)}.")
+        return [user for user in users if user.pk != self.owner.pk]
+
+    def share(self, credential: Credential) -> None:
+        credential.shared_with_groups.set(self.cleaned_data["share_with"])
+        credential.shared_with_users.set(self.cleaned_data["share_with_users"])
+
+
+class SharingForm(SharingFields):
+    """Changing who an existing credential is shared with (its owner, with the
+    permission)."""
+
+    def __init__(self, *args, credential: Credential, **kwargs):
+        initial = {
+            "share_with": list(credential.shared_with_groups.all()),
+            "share_with_users": ", ".join(
+                user.get_username() for user in credential.shared_with_users.order_by("username")
+            ),
+        }
+        super().__init__(*args, owner=credential.user, initial=initial, **kwargs)
+
+
+class CredentialForm(SharingFields):
     label = forms.CharField(label="Label", max_length=80, help_text="Your name for this set.")
     space = forms.CharField(
         label="Space",
@@ -34,9 +88,15 @@ class CredentialForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
 
+    field_order = ["label", "space", "project_id", "api_token"]  # then the sharing fields
+
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, owner=user, **kwargs)
         self.user = user
+        self.may_share = user.has_perm("recordings_app.manage_shared_credentials")
+        if not self.may_share:
+            for name in SharingFields.base_fields:
+                del self.fields[name]
 
     def clean_label(self):
         label = self.cleaned_data["label"].strip()
@@ -74,6 +134,8 @@ class CredentialForm(forms.Form):
         )
         credential.set_token(data["api_token"])
         credential.save()
+        if self.may_share:
+            self.share(credential)
         return credential
 
 

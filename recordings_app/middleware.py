@@ -46,10 +46,10 @@ class UpstreamErrorMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, NoActiveCredential):
-            messages.info(request, "Add your SignalWire credentials to see your recordings.")
+            messages.info(request, exception.message)
             if getattr(request, "htmx", False):
-                return HttpResponseClientRedirect(reverse("credential_add"))
-            return redirect("credential_add")
+                return HttpResponseClientRedirect(reverse(exception.page))
+            return redirect(exception.page)
         if isinstance(exception, SignalWireError):
             explanation = explain(exception)
         elif isinstance(exception, Problem):
@@ -114,7 +114,9 @@ def keep_sessions_alive(get_response):
 
 
 # Answered before the Host check and the HTTPS redirect (see answer_probes).
-PROBE_PATHS = frozenset({"/healthz", "/healthz/live"})
+# /metrics (issue #14, metrics): a scraper also comes by address, over plain HTTP; the
+# view checks its own token or address list (recordings_app/views/metrics.py).
+PROBE_PATHS = frozenset({"/healthz", "/healthz/live", "/metrics"})
 
 
 def answer_probes(get_response):

@@ -12,9 +12,30 @@ from recordings_app.signalwire import Parties, SignalWireClient
 from recordings_app.signalwire import Recording as UpstreamRecording
 
 
+class CredentialQuerySet(models.QuerySet):
+    def shared_with(self, user):
+        """Credentials granted to `user`, by name or through one of their groups (their
+        own included, if they granted them to a group they are in)."""
+        through_users = Credential.shared_with_users.through.objects.filter(user=user)
+        through_groups = Credential.shared_with_groups.through.objects.filter(group__user=user)
+        return self.filter(
+            Q(pk__in=through_users.values("credential"))
+            | Q(pk__in=through_groups.values("credential"))
+        )
+
+    def usable_by(self, user):
+        """What `user` may make active: their own credentials and those shared with them."""
+        return self.filter(Q(user=user) | Q(pk__in=self.model.objects.shared_with(user)))
+
+
 class Credential(models.Model):
     """One set of SignalWire credentials a user stored. The token is encrypted at rest
-    and write-only: pages show `token_hint` (its last four characters) and nothing else."""
+    and write-only: pages show `token_hint` (its last four characters) and nothing else.
+
+    Its owner (`user`) may share it with groups and named users (which needs the
+    `manage_shared_credentials` permission): they can make it the one they use, never
+    see, change or remove it. Everything kept about a credential (its index, cache,
+    sync, reports) is kept once for it, whoever uses it."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credentials"
@@ -24,11 +45,23 @@ class Credential(models.Model):
     project_id = models.UUIDField()
     encrypted_token = models.TextField()
     token_hint = models.CharField(max_length=4)
+    # The owner's choice: this is the one the owner uses. Only ever the owner's, so a
+    # flag on the row still means one user's choice; someone using a credential shared
+    # with them points at it from their Profile instead (Profile.shared_credential).
     is_active = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    shared_with_groups = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="shared_credentials"
+    )
+    shared_with_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="shared_credentials"
+    )
+
+    objects = CredentialQuerySet.as_manager()
 
     class Meta:
         ordering = ["label"]
+        permissions = [("manage_shared_credentials", "Can manage shared credentials")]
         constraints = [
             models.UniqueConstraint(fields=["user", "label"], name="unique_label_per_user"),
             models.UniqueConstraint(
@@ -38,6 +71,13 @@ class Credential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.space})"
+
+    def shared_with_names(self) -> str:
+        """Who it is shared with, as "Support, Supervisor; dave, erin" ("" for nobody):
+        for its owner's credentials page and the audit trail."""
+        groups = ", ".join(sorted(group.name for group in self.shared_with_groups.all()))
+        users = ", ".join(sorted(user.get_username() for user in self.shared_with_users.all()))
+        return "; ".join(part for part in (groups, users) if part)
 
     @property
     def masked_token(self) -> str:
@@ -83,6 +123,15 @@ class Profile(models.Model):
     # A two-letter region (ISO 3166): its numbers are shown in national form and typed
     # numbers without a country code are read as its. Empty: settings.PHONE_REGION.
     phone_region = models.CharField(max_length=2, blank=True)
+    # The credential shared with this user that they picked, when they use one that is
+    # not their own (their own carry the choice themselves: Credential.is_active). Two
+    # users of one shared credential choose independently, and keeping own credentials
+    # as they were leaves every existing row, constraint and query unchanged. A pointer
+    # is not a grant: recordings_app.access checks the grant again on every request, so
+    # a revoked one is never used, and falls back from it.
+    shared_credential = models.ForeignKey(
+        Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"profile of {self.user}"
@@ -363,6 +412,7 @@ class AuditEvent(models.Model):
         CREDENTIAL_ADD = "credential_add", "Added credentials"
         CREDENTIAL_ACTIVATE = "credential_activate", "Switched credentials"
         CREDENTIAL_REMOVE = "credential_remove", "Removed credentials"
+        CREDENTIAL_SHARE = "credential_share", "Changed who credentials are shared with"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     # The name is kept as text too, so the trail outlives a deleted account.

@@ -44,5 +44,10 @@ urlpatterns = [
         credentials.credential_activate,
         name="credential_activate",
     ),
+    path(
+        "credentials/<int:pk>/sharing/",
+        credentials.credential_sharing,
+        name="credential_sharing",
+    ),
     path("credentials/<int:pk>/delete/", credentials.credential_delete, name="credential_delete"),
 ]

@@ -74,6 +74,45 @@ def test_the_debug_page_of_a_failing_client_constructor_hides_the_token(alice, m
     assert_no_token(page)
 
 
+# ----------------------------------------------------------------- shared credentials
+
+
+def test_a_shared_credentials_token_is_on_no_page_of_its_owner_or_those_it_is_shared_with(
+    alice, carol, playable
+):
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    credential = Credential.objects.get(user=alice, is_active=True)
+    alice.groups.add(Group.objects.get(name="Admin"))
+    carol.groups.add(Group.objects.get(name="Support"))
+    owner, agent = Client(), Client()
+    owner.force_login(alice)
+    agent.force_login(carol)
+    response = owner.post(
+        f"/credentials/{credential.pk}/sharing/",
+        {"share_with": [Group.objects.get(name="Support").pk], "share_with_users": ""},
+    )
+    assert response.status_code == 302
+    pages = {
+        "owner's credentials": owner.get("/credentials/"),
+        "owner's sharing page": owner.get(f"/credentials/{credential.pk}/sharing/"),
+        "owner's form": owner.get("/credentials/add/"),
+        "agent's list": agent.get("/recordings/"),
+        "agent's credentials": agent.get("/credentials/"),
+        "agent's recording": agent.get(f"/recordings/{playable['id']}/"),
+    }
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        page = response.content.decode()
+        assert DEMO_API_TOKEN not in page, name
+        assert base64.b64encode(DEMO_API_TOKEN.encode()).decode() not in page, name
+        assert credential.encrypted_token not in page, name
+    # Its last four characters only on its owner's own list, as for any credential.
+    assert "••••" + DEMO_API_TOKEN[-4:] in pages["owner's credentials"].content.decode()
+    assert DEMO_API_TOKEN[-4:] not in pages["agent's credentials"].content.decode()
+
+
 # ----------------------------------------------------------------- keys kept on disk
 
 

@@ -10,7 +10,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from recordings_app import audit, streaming
-from recordings_app.access import active_credential, checked_recording_id
+from recordings_app.access import (
+    active_credential,
+    browser_cache_control,
+    checked_recording_id,
+)
 from recordings_app.signalwire import SignalWireError, single_range
 
 # What a listener can have waiting in the server's send buffer when it reads slowly or
@@ -59,7 +63,7 @@ def recording_audio(request: HttpRequest, recording_id: str):
     response = StreamingHttpResponse(
         media.chunks(AUDIO_CHUNK), status=media.status, headers=media.headers
     )
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = browser_cache_control(request, credential)
     # Bytes from elsewhere are never a page of ours: not sniffed, and if a browser opens
     # them as a document anyway, sandboxed (no script, no same-origin access).
     response["X-Content-Type-Options"] = "nosniff"

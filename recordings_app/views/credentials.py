@@ -1,26 +1,45 @@
-"""/credentials/: a user's own SignalWire credentials: list, add (checked against the
-API first), pick the one in use, remove."""
+"""/credentials/: a user's SignalWire credentials: list (their own and those shared with
+them), add (checked against the API first), pick the one in use, share (with the
+`manage_shared_credentials` permission), remove."""
 
 from contextlib import contextmanager
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recordings_app import audit, tasks
-from recordings_app.forms import CredentialForm
+from recordings_app.access import credential_in_use, hold_credentials_of, put_in_use
+from recordings_app.forms import CredentialForm, SharingForm
 from recordings_app.models import Credential
+
+SHARE_PERMISSION = "recordings_app.manage_shared_credentials"
 
 
 @require_GET
 @login_required
 def credential_list(request: HttpRequest):
-    credentials = Credential.objects.filter(user=request.user)
-    return render(request, "credentials/list.html", {"credentials": credentials})
+    user = request.user
+    in_use = credential_in_use(user)
+    own = Credential.objects.filter(user=user).prefetch_related(
+        "shared_with_groups", "shared_with_users"
+    )
+    # What others shared: label, space and owner only; never the project or the token.
+    shared = Credential.objects.shared_with(user).exclude(user=user).select_related("user")
+    return render(
+        request,
+        "credentials/list.html",
+        {
+            "credentials": own,
+            "shared_credentials": shared,
+            "in_use": in_use,
+            "may_share": user.has_perm(SHARE_PERMISSION),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -29,16 +48,23 @@ def credential_add(request: HttpRequest):
     form = CredentialForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            _hold_credentials_of(request.user)
+            hold_credentials_of(request.user)
             # Checked again under the lock: the same label may have been added by a
             # request that ran while this one checked the credentials upstream.
             if Credential.objects.filter(user=request.user, label=form.cleaned_data["label"]):
                 form.add_error("label", "You already have credentials with this label.")
                 return render(request, "credentials/form.html", {"form": form})
             credential = form.save()
-            _activate(credential)
+            put_in_use(request.user, credential)
             tasks.request_sync(credential)  # the first sync, on the task queue
             audit.record(request, audit.Action.CREDENTIAL_ADD, credential=credential)
+            if shared_with := credential.shared_with_names():
+                audit.record(
+                    request,
+                    audit.Action.CREDENTIAL_SHARE,
+                    credential=credential,
+                    detail=f"Shared with {shared_with}",
+                )
         messages.success(request, f"Credentials “{credential.label}” work and are now in use.")
         return redirect("recordings_list")
     return render(request, "credentials/form.html", {"form": form})
@@ -47,22 +73,59 @@ def credential_add(request: HttpRequest):
 @require_POST
 @login_required
 def credential_activate(request: HttpRequest, pk: int):
-    with _own_credential(request, pk) as credential:
-        _activate(credential)
-        audit.record(request, audit.Action.CREDENTIAL_ACTIVATE, credential=credential)
+    """Use one of the user's own credentials, or one shared with them."""
+    with transaction.atomic():
+        hold_credentials_of(request.user)
+        credential = get_object_or_404(Credential.objects.usable_by(request.user), pk=pk)
+        put_in_use(request.user, credential)
+        shared = credential.user_id != request.user.pk
+        audit.record(
+            request,
+            audit.Action.CREDENTIAL_ACTIVATE,
+            credential=credential,
+            detail=f"Shared by {credential.user.get_username()}" if shared else "",
+        )
     messages.success(request, f"Now showing recordings for “{credential.label}”.")
     return redirect("recordings_list")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def credential_sharing(request: HttpRequest, pk: int):
+    """Who the user's own credential `pk` is shared with. A grant taken away here is
+    refused from that user's next request on (recordings_app.access)."""
+    if not request.user.has_perm(SHARE_PERMISSION):
+        raise PermissionDenied
+    credential = get_object_or_404(Credential, pk=pk, user=request.user)
+    form = SharingForm(request.POST or None, credential=credential)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            before = credential.shared_with_names()
+            form.share(credential)
+            after = credential.shared_with_names()
+            if after != before:
+                audit.record(
+                    request,
+                    audit.Action.CREDENTIAL_SHARE,
+                    credential=credential,
+                    detail=f"Shared with {after or 'nobody'} (was {before or 'nobody'})",
+                )
+        who = f"shared with {after}" if after else "no longer shared with anyone"
+        messages.success(request, f"Credentials “{credential.label}” are {who}.")
+        return redirect("credential_list")
+    return render(request, "credentials/sharing.html", {"form": form, "credential": credential})
 
 
 @require_POST
 @login_required
 def credential_delete(request: HttpRequest, pk: int):
+    """Only the owner removes credentials; whoever they were shared with loses them."""
     with _own_credential(request, pk) as credential:
         audit.record(request, audit.Action.CREDENTIAL_REMOVE, credential=credential)
         credential.delete()
         successor = Credential.objects.filter(user=request.user).order_by("-created_at").first()
         if credential.is_active and successor:
-            _activate(successor)
+            put_in_use(request.user, successor)
             audit.record(
                 request,
                 audit.Action.CREDENTIAL_ACTIVATE,
@@ -73,25 +136,11 @@ def credential_delete(request: HttpRequest, pk: int):
     return redirect("credential_list")
 
 
-def _hold_credentials_of(user) -> None:
-    """Take the user's row lock for the rest of the transaction, so one user's credential
-    changes run one at a time. Without it two "make active" clicks (or two adds) at once
-    deadlock or both set a credential active, and one of them is a 500 (Postgres; SQLite
-    runs one write transaction at a time anyway). The user's row, not their credentials':
-    a user with none yet has no credential row to lock."""
-    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
-
-
 @contextmanager
 def _own_credential(request: HttpRequest, pk: int):
     """The user's own credential `pk` (else 404), inside one transaction that holds back
     the user's other credential changes until it ends (loaded after taking the lock, so
     never a stale "active" flag)."""
     with transaction.atomic():
-        _hold_credentials_of(request.user)
+        hold_credentials_of(request.user)
         yield get_object_or_404(Credential, pk=pk, user=request.user)
-
-
-def _activate(credential: Credential) -> None:
-    Credential.objects.filter(user=credential.user, is_active=True).update(is_active=False)
-    Credential.objects.filter(pk=credential.pk).update(is_active=True)

@@ -15,7 +15,11 @@ from django.views.decorators.http import (
 from django.views.decorators.vary import vary_on_headers
 
 from recordings_app import audit, exports, index, listing, paging, search, waveform
-from recordings_app.access import active_credential, checked_recording_id
+from recordings_app.access import (
+    active_credential,
+    browser_cache_control,
+    checked_recording_id,
+)
 from recordings_app.errors import explain
 from recordings_app.fragments import content_key, wants_fragment
 from recordings_app.models import phone_region
@@ -158,9 +162,10 @@ def recording_peaks(request: HttpRequest, recording_id: str):
     """The waveform's peaks per channel as JSON, computed from the streamed audio once
     and cached. `{"peaks": null, "reason": ...}` where there is no waveform to draw."""
     recording_id = checked_recording_id(recording_id)
-    answer = waveform.peaks_for(active_credential(request), recording_id)
+    credential = active_credential(request)
+    answer = waveform.peaks_for(credential, recording_id)
     response = JsonResponse(answer)
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = browser_cache_control(request, credential)
     return response
 
 
