@@ -7,6 +7,9 @@ value with the environment (GUNICORN_WORKERS, PORT) or on the command line.
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from dashboard.json_logging import json_logging
 
@@ -34,3 +37,41 @@ logconfig_dict = json_logging(
         "gunicorn.access": {"handlers": ["json"], "level": "INFO", "propagate": False},
     }
 )
+
+
+# /metrics sums the counts of every worker (recordings_app/metrics.py): each writes them
+# to files in PROMETHEUS_MULTIPROC_DIR, which must be set before the workers start and
+# empty then (old files would be added in). Given one, its files are removed at start;
+# else the server makes a fresh directory, removed at exit.
+_made_metrics_dir = None
+
+
+def on_starting(server):
+    global _made_metrics_dir
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for old in Path(given).glob("*.db"):
+            old.unlink()
+    else:
+        _made_metrics_dir = tempfile.mkdtemp(prefix="dashboard-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir
+
+
+def post_worker_init(worker):
+    from recordings_app.metrics import SERVER_PROCESSES
+
+    SERVER_PROCESSES.set(1)  # dashboard_server_processes: this worker counts
+
+
+def child_exit(server, worker):
+    # A worker that ended (recycled after max_requests, or killed): its counters stay in
+    # the sums, its live gauge (dashboard_server_processes) leaves them.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _made_metrics_dir:
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)

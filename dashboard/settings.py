@@ -6,6 +6,7 @@ production hardening; there is no second settings file to keep in sync.
 
 import base64
 import hashlib
+import ipaddress
 import os
 import secrets
 import tempfile
@@ -348,6 +349,28 @@ SIGNALWIRE_TOTAL_TIMEOUT = envfloat("SIGNALWIRE_TOTAL_TIMEOUT", "20")
 # Drawing a waveform stops reading the media after this many seconds: the answer is then
 # "no waveform" with the reason, and it is not cached.
 PEAKS_TIMEOUT = envfloat("PEAKS_TIMEOUT", "30")
+
+# /metrics (recordings_app/views/metrics.py), for Prometheus: off unless one of these is
+# set. METRICS_TOKEN: a scrape must send `Authorization: Bearer <it>`. METRICS_ALLOWED_
+# ADDRESSES: comma-separated addresses or networks (CIDR) a scrape must come from, the
+# client address taken as for log-in throttling (TRUSTED_PROXIES). Both set: both needed.
+METRICS_TOKEN = envsecret("METRICS_TOKEN")
+METRICS_ALLOWED_ADDRESSES = envlist("METRICS_ALLOWED_ADDRESSES", "")
+for _network in METRICS_ALLOWED_ADDRESSES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_ADDRESSES: {_network!r} is not an address or a network"
+        ) from None
+
+# Errors (and their log lines as breadcrumbs) to Sentry when SENTRY_DSN is set, scrubbed
+# of tokens, cookies, sessions and passwords before they leave (dashboard/sentry.py).
+SENTRY_DSN = envsecret("SENTRY_DSN")
+if SENTRY_DSN:
+    from dashboard.sentry import start_sentry
+
+    start_sentry(SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", "") or None)
 
 # Error reports (the DEBUG page, mails to ADMINS) never show an API token.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "recordings_app.crypto.SecretsHidingFilter"

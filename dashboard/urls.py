@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 
 from recordings_app.views.accounts import only_with_mail
 from recordings_app.views.health import healthz, healthz_live
+from recordings_app.views.metrics import prometheus_metrics
 from recordings_app.views.oidc import CompanyLoginCallback, LogIn, LogOut, StartCompanyLogin
 
 # Password reset mails a link: where this instance cannot send mail (no EMAIL_URL or
@@ -43,6 +44,9 @@ urlpatterns = [
     # Probes: answered before the Host and HTTPS checks (recordings_app.middleware.probes).
     path("healthz", healthz, name="healthz"),
     path("healthz/live", healthz_live, name="healthz_live"),
+    # For Prometheus; off unless METRICS_TOKEN or METRICS_ALLOWED_ADDRESSES is set. Also
+    # answered before the Host and HTTPS checks.
+    path("metrics", prometheus_metrics, name="metrics"),
     path("", include("recordings_app.urls")),
 ]
 

@@ -5,7 +5,10 @@ no headers, no query string and no credentials.
 Each request has an id: the caller's `X-Request-ID` when it is a plain token (a proxy's
 or a load balancer's, so their logs and ours meet), else one made here. It goes back as
 `X-Request-ID`, on every log line written while the request runs, and on error pages as
-the reference a user can quote."""
+the reference a user can quote.
+
+The same request, and each upstream call made for it, is counted for /metrics
+(recordings_app/metrics.py)."""
 
 import json
 import logging
@@ -30,15 +33,21 @@ def request_id_for(request) -> str:
 
 
 def log_requests(get_response):
+    # Imported here, in the server's workers, not with this module: gunicorn's master
+    # imports it for JsonFormatter before it sets PROMETHEUS_MULTIPROC_DIR
+    # (gunicorn.conf.py), and prometheus_client picks its mode when first imported.
+    from recordings_app import metrics
+
     def middleware(request):
         started = time.monotonic()
         request.request_id = request_id_for(request)
         token = current_request_id.set(request.request_id)
         try:
-            with track_upstream() as upstream:
+            with track_upstream(on_call=metrics.count_upstream_call) as upstream:
                 response = get_response(request)
             response["X-Request-ID"] = request.request_id
             log_request(request, response, started, upstream)
+            metrics.count_request(request, response, time.monotonic() - started)
         finally:
             current_request_id.reset(token)
         return response

@@ -7,20 +7,28 @@ So under ASGI each streamed answer's chunks are pulled, one at a time, in the re
 own thread (where the view ran, so a database cursor it opened is still its own), and
 sent from the event loop, which waits for a slow or paused reader without holding a
 thread of any pool. Under WSGI (runserver, the tests' live servers) nothing changes.
+
+Either way, the audio bytes that pass are counted for /metrics (recordings_app/metrics.py).
 """
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 
 from asgiref.sync import sync_to_async
 from django import db
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 
+from recordings_app import metrics
+
 
 def stream_from_the_loop(get_response):
     def middleware(request):
         response = get_response(request)
-        if isinstance(request, ASGIRequest) and response.streaming and not response.is_async:
+        if not response.streaming or response.is_async:
+            return response
+        if metrics.route_name(request) == metrics.AUDIO_ROUTE:
+            response.streaming_content = counted_as_audio(response.streaming_content)
+        if isinstance(request, ASGIRequest):
             response.streaming_content = pulled_in_a_thread(response.streaming_content)
         return response
 
@@ -40,6 +48,13 @@ async def pulled_in_a_thread(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
         # in the thread that holds it, once any read under way there has returned.
         if close := getattr(chunks, "close", None):
             await sync_to_async(close, thread_sensitive=True)()
+
+
+def counted_as_audio(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks, each counted as it passes (under ASGI, in the request's thread)."""
+    for chunk in chunks:
+        metrics.count_audio(chunk)
+        yield chunk
 
 
 def without_the_database(request: HttpRequest) -> None:

@@ -11,6 +11,7 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +71,10 @@ class UpstreamUsage:
     calls: int = 0
     seconds: float = 0.0
     last_status: int | None = None
+    # Told of each call as it ends: its HTTP status (None: no answer) and its seconds
+    # (to the headers, for a media stream). The app's metrics listen here; this package
+    # knows nothing of them.
+    on_call: Callable[[int | None, float], None] | None = field(default=None, repr=False)
     _open: int = field(default=0, repr=False)
     _since: float = field(default=0.0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -94,9 +99,10 @@ _usage: contextvars.ContextVar[UpstreamUsage | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def track_upstream():
-    """Count the upstream calls (and the time spent waiting on them) made inside."""
-    usage = UpstreamUsage()
+def track_upstream(on_call: Callable[[int | None, float], None] | None = None):
+    """Count the upstream calls (and the time spent waiting on them) made inside;
+    `on_call(status, seconds)` is called as each one ends."""
+    usage = UpstreamUsage(on_call=on_call)
     token = _usage.set(usage)
     try:
         yield usage
@@ -306,6 +312,7 @@ def _send_within(deadline: _Deadline, method, url, *, auth, headers, stream) -> 
             min(settings.SIGNALWIRE_READ_TIMEOUT, remaining),
         )
         usage.begin()
+        started, status = time.monotonic(), None
         try:
             response = _session().request(
                 method,
@@ -318,10 +325,13 @@ def _send_within(deadline: _Deadline, method, url, *, auth, headers, stream) -> 
             )
             if not stream:
                 _read_body(response)
+            status = response.status_code
         except requests.RequestException as error:
             raise _failure(error, url, deadline) from None
         finally:
             usage.end()
+            if usage.on_call is not None:
+                usage.on_call(status, time.monotonic() - started)
         usage.last_status = response.status_code
 
         # SignalWire: a DELETE is not retried; a repeat after a lost answer could
