@@ -259,6 +259,14 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # once a day.
 SYNC_EVERY_MINUTES = envfloat("SYNC_EVERY_MINUTES", "10")
 
+# Retention (recordings_app/retention.py), run once a day by the worker's scheduler and by
+# `manage.py prune`; days, 0 keeps for ever. The audit table's trigger never lets a row
+# younger than four weeks go, so the audit trail is kept at least 30 days; log-in
+# attempts at least as long as a lockout lasts.
+AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", "365")
+LOGIN_ATTEMPT_RETENTION_DAYS = envint("LOGIN_ATTEMPT_RETENTION_DAYS", "30")
+TASK_RESULT_RETENTION_DAYS = envint("TASK_RESULT_RETENTION_DAYS", "7")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -275,6 +283,17 @@ AUTHENTICATION_BACKENDS = [
 # test starts with none.
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
+if 0 < AUDIT_RETENTION_DAYS < 30:
+    raise ImproperlyConfigured(
+        f"AUDIT_RETENTION_DAYS must be 0 (keep for ever) or at least 30, not {AUDIT_RETENTION_DAYS}"
+    )
+if LOGIN_ATTEMPT_RETENTION_DAYS > 0 and timedelta(days=LOGIN_ATTEMPT_RETENTION_DAYS) < (
+    AXES_COOLOFF_TIME
+):
+    raise ImproperlyConfigured(
+        "LOGIN_ATTEMPT_RETENTION_DAYS must be 0 (keep for ever) or at least as long as "
+        "LOGIN_LOCKOUT_MINUTES, or pruning would lift lockouts early"
+    )
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "recordings_app.views.accounts.locked_out"

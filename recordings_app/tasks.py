@@ -10,6 +10,11 @@ flips the credential's state to QUEUED, and the scheduler flips only the state i
 when it judged the sync due, so two schedulers (or a scheduler and a Refresh button)
 asking at once queue one sync; the sync's lease (index.py) keeps a second runner off a
 credential in any case.
+
+The scheduler also queues `prune` (recordings_app.retention) once a day: its own task
+records are the record of when it last ran, and the check and the enqueue happen under
+one lock (an IMMEDIATE transaction on SQLite, an advisory lock on PostgreSQL), so
+several workers queue it once.
 """
 
 import logging
@@ -17,11 +22,12 @@ import threading
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
-from recordings_app import index
+from recordings_app import index, retention
 from recordings_app.models import Credential, IndexSync
 
 logger = logging.getLogger(__name__)
@@ -32,6 +38,9 @@ QUEUE_PATIENCE = timedelta(minutes=10)
 # found by a full pass, asked for this often.
 FULL_EVERY = timedelta(days=1)
 SCHEDULE_SECONDS = 30.0
+PRUNE_EVERY = timedelta(days=1)
+# Any fixed number, the same in every worker: the PostgreSQL advisory lock of the check.
+PRUNE_LOCK = 0x5052554E45
 
 
 @task()
@@ -113,15 +122,42 @@ def request_due_syncs(now: datetime | None = None) -> list[tuple[Credential, boo
     return asked
 
 
+@task()
+def prune() -> str:
+    """Retention: delete what is kept no longer (see recordings_app.retention)."""
+    report = retention.run()
+    logger.info("%s", report)
+    return str(report)
+
+
+def request_due_prune(now: datetime | None = None) -> bool:
+    """Queue `prune` unless one was queued within PRUNE_EVERY; True if this call did."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PRUNE_LOCK])
+        recent = DBTaskResult.objects.filter(
+            task_path=prune.module_path, enqueued_at__gt=now - PRUNE_EVERY
+        )
+        if recent.exists():
+            return False
+        prune.enqueue()
+    logger.info("Queued the daily prune.")
+    return True
+
+
 def run_scheduler(stop: threading.Event) -> None:
-    """Rounds of `request_due_syncs` until `stop` is set (`manage.py worker` runs this
-    on a thread of its own). A failed round is logged and the next one tried."""
+    """Rounds of `request_due_syncs` and `request_due_prune` until `stop` is set
+    (`manage.py worker` runs this on a thread of its own). A failed round is logged
+    and the next one tried; a failed sync round does not hold up the prune."""
     while not stop.is_set():
-        close_old_connections()
-        try:
-            request_due_syncs()
-        except Exception:
-            logger.exception("A round of the sync scheduler failed; the next one follows.")
-        finally:
+        for step, what in ((request_due_syncs, "sync"), (request_due_prune, "prune")):
             close_old_connections()
+            try:
+                step()
+            except Exception:
+                logger.exception("A round of the %s scheduler failed; the next one follows.", what)
+            finally:
+                close_old_connections()
         stop.wait(schedule_interval())

@@ -91,10 +91,16 @@ def test_pressing_play_is_a_play_and_a_listening_session_is_one(alice_client, pl
     assert "alice, <time" in page
 
 
-def test_who_listened_shows_local_time_with_utc_on_hover(berlin_client, playable):
+def test_who_listened_shows_local_time_with_utc_on_hover(berlin_client, alice, playable):
     alice_client = berlin_client
-    played(alice_client, playable["id"])
-    AuditEvent._base_manager.update(at=datetime(2026, 7, 1, 22, 30, tzinfo=UTC))
+    # Audit rows are never changed (not even by a test): the play is recorded as of then.
+    AuditEvent.objects.create(
+        user=alice,
+        username="alice",
+        action=Action.PLAY,
+        recording_id=playable["id"],
+        at=datetime(2026, 7, 1, 22, 30, tzinfo=UTC),
+    )
     page = alice_client.get(f"/recordings/{playable['id']}/").content.decode()
     listened = page.split("Who listened")[1]
     assert 'title="2026-07-01 22:30:00 UTC">Jul 2, 2026 00:30</time>' in listened
@@ -102,9 +108,14 @@ def test_who_listened_shows_local_time_with_utc_on_hover(berlin_client, playable
     assert 'title="2026-07-01 22:30:00 UTC">Jul 2, 2026 00:30:00 CEST</time>' in activity
 
 
-def test_coming_back_after_30_minutes_is_a_new_play(alice_client, playable):
-    played(alice_client, playable["id"])
-    AuditEvent._base_manager.update(at=timezone.now() - timedelta(minutes=31))
+def test_coming_back_after_30_minutes_is_a_new_play(alice_client, alice, playable):
+    AuditEvent.objects.create(
+        user=alice,
+        username="alice",
+        action=Action.PLAY,
+        recording_id=playable["id"],
+        at=timezone.now() - timedelta(minutes=31),
+    )
     played(alice_client, playable["id"])
     assert [e.action for e in events()] == [Action.PLAY, Action.PLAY]
 
