@@ -16,7 +16,6 @@ form runs in CI (tests/test_cluster_load.py), where any error fails it.
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
@@ -114,28 +113,11 @@ def run_cluster(agents: int, seconds: float, workdir: Path) -> dict:
             for line in (workdir / f"server-{n}.log").read_text().splitlines()
             if '"level": "ERROR"' in line
         ]
-        counts = {kind: len(values) for kind, values in tally.latencies.items()}
-        everything = [value for values in tally.latencies.values() for value in values]
         return {
             "agents": agents,
             "servers": 2,
             "workers_per_server": 2,
-            "seconds": round(elapsed, 1),
-            "requests": len(everything),
-            "requests_per_second": round(len(everything) / elapsed, 1),
-            "by_kind": counts,
-            "median_ms": {
-                kind: round(statistics.median(values) * 1000)
-                for kind, values in tally.latencies.items()
-            },
-            "p95_ms": {
-                kind: round(statistics.quantiles(values, n=20)[-1] * 1000)
-                for kind, values in tally.latencies.items()
-                if len(values) >= 20
-            },
-            "audio_mb_read": round(tally.audio_bytes / 1e6, 1),
-            "errors": len(tally.errors),
-            "error_samples": tally.errors[:10],
+            **tally.figures(elapsed),
             "agents_unfinished": sum(user.is_alive() for user in users),
             "server_error_lines": len(server_errors),
             "server_error_samples": [line[:300] for line in server_errors[:5]],

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from demo_space import DEMO_API_TOKEN, DEMO_PROJECT_ID  # noqa: E402
-from tests.dashboard_processes import free_port, migrate_with_demo_user  # noqa: E402
+from tests.dashboard_processes import migrate_with_demo_user, start_server  # noqa: E402
 
 AUTH = (DEMO_PROJECT_ID, DEMO_API_TOKEN)
 CHUNK = 1024 * 1024
@@ -90,23 +90,8 @@ def prepare_database(env: dict) -> None:
 
 
 def start_gunicorn(env: dict, log: Path, *extra: str):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", *extra],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/healthz", timeout=5).status_code == 200:
-                return process, url
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn at {url} did not start; see {log}")
+    """The dashboard as deployed (tests.dashboard_processes.start_server), logging to `log`."""
+    return start_server(env, *extra, log=log.open("w"))
 
 
 def log_in(base: str) -> requests.Session:

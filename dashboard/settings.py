@@ -156,7 +156,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "recordings_app.middleware.browser_timezone",
+    "recordings_app.middleware.user_preferences",
     "recordings_app.middleware.UpstreamErrorMiddleware",
     "csp.middleware.CSPMiddleware",
     # Inside the CSP middleware: the pages it renders get the policy (and its nonce) too.

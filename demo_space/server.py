@@ -937,18 +937,7 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
             ]
             next_token, prev_token = page_tokens(shelf.keys, lo, hi, cursor, newest_first)
 
-        def link(page_token: str | None) -> str:
-            params = {"page_size": size}
-            if page_token is not None:
-                params["page_token"] = page_token
-            return f"{LIST_PATH}?{urlencode(params)}"
-
-        links = {"self": link(token), "first": link(None)}
-        if next_token is not None:
-            links["next"] = link(next_token)
-        if prev_token is not None:
-            links["prev"] = link(prev_token)
-        self._json(200, {"links": links, "data": items})
+        self._relay_page(LIST_PATH, {"page_size": size}, token, next_token, prev_token, items)
 
     def _detail(self, rec_id: str) -> None:
         host = self.headers.get("Host") or self.server.space._host()
@@ -1022,14 +1011,21 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
             items = [dict(log) for _, log in reversed(pairs[first:last_])]
             next_token, prev_token = page_tokens(keys, first, last_, cursor)
 
+        query = {"page_size": size}
+        for name in ("created_after", "created_before", "created_on"):
+            if last(name) is not None:
+                query[name] = last(name)
+        self._relay_page(VOICE_LOGS_PATH, query, token, next_token, prev_token, items)
+
+    def _relay_page(self, path, query, token, next_token, prev_token, items) -> None:
+        """A page as RELAY REST lists answer (recordings, voice logs): `data`, and `links`
+        whose URLs carry the list's own query on, with the page token."""
+
         def link(page_token: str | None) -> str:
-            params = {"page_size": size}
-            for name in ("created_after", "created_before", "created_on"):
-                if last(name) is not None:
-                    params[name] = last(name)
+            params = dict(query)
             if page_token is not None:
                 params["page_token"] = page_token
-            return f"{VOICE_LOGS_PATH}?{urlencode(params)}"
+            return f"{path}?{urlencode(params)}"
 
         links = {"self": link(token), "first": link(None)}
         if next_token is not None:

@@ -14,17 +14,21 @@ from recordings_app.models import Profile
 from recordings_app.signalwire import SignalWireError
 
 
-def browser_timezone(get_response):
-    """Show times in the zone the user chose on their profile, else the one the browser
-    reported (cookie `tz`, set by app.js)."""
+def user_preferences(get_response):
+    """The user's profile, read once a request: show times in the zone they chose, else
+    the one the browser reported (cookie `tz`, set by app.js); read and type phone
+    numbers in their region (`request.phone_region`), else the dashboard's."""
 
     def middleware(request):
-        chosen = None
+        chosen_zone, region = None, None
         if request.user.is_authenticated:
-            chosen = Profile.objects.filter(user=request.user).values_list("timezone", flat=True)
-            chosen = chosen.first()
+            chosen = Profile.objects.filter(user=request.user).values_list(
+                "timezone", "phone_region"
+            )
+            chosen_zone, region = chosen.first() or (None, None)
+        request.phone_region = region or settings.PHONE_REGION
         try:
-            zone = zoneinfo.ZoneInfo(chosen or request.COOKIES["tz"])
+            zone = zoneinfo.ZoneInfo(chosen_zone or request.COOKIES["tz"])
         except (KeyError, ValueError, zoneinfo.ZoneInfoNotFoundError):
             timezone.deactivate()
         else:

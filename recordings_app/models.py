@@ -137,15 +137,6 @@ class Profile(models.Model):
         return f"profile of {self.user}"
 
 
-def phone_region(user) -> str:
-    """The region a user reads and types phone numbers in: their profile's, else the
-    dashboard's (settings.PHONE_REGION)."""
-    chosen = None
-    if getattr(user, "is_authenticated", False):
-        chosen = Profile.objects.filter(user=user).values_list("phone_region", flat=True).first()
-    return chosen or settings.PHONE_REGION
-
-
 class Recording(models.Model):
     """No table: the recordings live in SignalWire. This only carries the permissions
     that the Support and Supervisor groups hand out."""

@@ -83,3 +83,18 @@ def stop_server(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+def answers(address: tuple[str, int]) -> bool:
+    """Whether something accepts TCP connections at `address` (PostgreSQL, Redis)."""
+    try:
+        socket.create_connection(address, timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+def scale_out_services_answer() -> bool:
+    """PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379, as on the project's
+    machines: the tests of several servers need both."""
+    return answers(("127.0.0.1", 5432)) and answers(("127.0.0.1", 6379))

@@ -8,26 +8,16 @@ machines; it skips, saying so, only when one of them does not answer at all."""
 
 import json
 import os
-import socket
 
 import pytest
 
 from bench.cluster import run_cluster
-from tests.dashboard_processes import ROOT
-
-
-def answers(address) -> bool:
-    try:
-        socket.create_connection(address, timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
+from tests.dashboard_processes import ROOT, scale_out_services_answer
 
 pytestmark = [
     pytest.mark.load,
     pytest.mark.skipif(
-        not (answers(("127.0.0.1", 5432)) and answers(("127.0.0.1", 6379))),
+        not scale_out_services_answer(),
         reason="needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379",
     ),
 ]

@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.dashboard_processes import stop_server
+
 pytestmark = pytest.mark.load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,15 +48,6 @@ def rss(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError("no VmRSS")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -101,9 +94,9 @@ def stack(tmp_path):
         )
     finally:
         if dashboard is not None:
-            stop(dashboard)
+            stop_server(dashboard)
             stack_errors.close()
-        stop(space)
+        stop_server(space)
 
 
 class Tally:
@@ -120,6 +113,28 @@ class Tally:
     def fail(self, what: str) -> None:
         with self.lock:
             self.errors.append(what)
+
+    def figures(self, elapsed: float) -> dict:
+        """Requests by kind, their median and p95 in ms, audio read and the errors."""
+        counts = {kind: len(values) for kind, values in self.latencies.items()}
+        return {
+            "seconds": round(elapsed, 1),
+            "requests": sum(counts.values()),
+            "requests_per_second": round(sum(counts.values()) / elapsed, 1),
+            "by_kind": counts,
+            "median_ms": {
+                kind: round(statistics.median(values) * 1000)
+                for kind, values in self.latencies.items()
+            },
+            "p95_ms": {
+                kind: round(statistics.quantiles(values, n=20)[-1] * 1000)
+                for kind, values in self.latencies.items()
+                if len(values) >= 20
+            },
+            "audio_mb_read": round(self.audio_bytes / 1e6, 1),
+            "errors": len(self.errors),
+            "error_samples": self.errors[:10],
+        }
 
 
 def browse_and_play(base: str, session_key: str, seed: int, deadline: float, tally: Tally):
@@ -206,22 +221,7 @@ def test_32_users_browse_and_play_for_a_minute_without_errors_or_memory_growth(s
     counts = {kind: len(values) for kind, values in tally.latencies.items()}
     figures = {
         "users": USERS,
-        "seconds": round(elapsed, 1),
-        "requests": sum(counts.values()),
-        "requests_per_second": round(sum(counts.values()) / elapsed, 1),
-        "by_kind": counts,
-        "median_ms": {
-            kind: round(statistics.median(values) * 1000)
-            for kind, values in tally.latencies.items()
-        },
-        "p95_ms": {
-            kind: round(statistics.quantiles(values, n=20)[-1] * 1000)
-            for kind, values in tally.latencies.items()
-            if len(values) >= 20
-        },
-        "audio_mb_read": round(tally.audio_bytes / 1e6, 1),
-        "errors": len(tally.errors),
-        "error_samples": tally.errors[:10],
+        **tally.figures(elapsed),
         "rss_mb_start": round(samples[0][1] / 1e6, 1),
         "rss_mb_after_warm_up": round(warm / 1e6, 1),
         "rss_mb_end": round(samples[-1][1] / 1e6, 1),

@@ -6,7 +6,6 @@ machines; it skips, saying so, only when one of them does not answer at all."""
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,22 +15,16 @@ import pytest
 import requests
 
 from demo_space import DEMO_PROJECT_ID
-from tests.dashboard_processes import ROOT, migrate_with_demo_user, start_server, stop_server
-
-POSTGRES = ("127.0.0.1", 5432)
-REDIS = ("127.0.0.1", 6379)
-
-
-def answers(address) -> bool:
-    try:
-        socket.create_connection(address, timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
+from tests.dashboard_processes import (
+    ROOT,
+    migrate_with_demo_user,
+    scale_out_services_answer,
+    start_server,
+    stop_server,
+)
 
 pytestmark = pytest.mark.skipif(
-    not (answers(POSTGRES) and answers(REDIS)),
+    not scale_out_services_answer(),
     reason="needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; one did not answer",
 )
 

@@ -9,12 +9,11 @@ Errors are flat, as for Compatibility recordings: `{"code", "message", "more_inf
 "status"}`.
 """
 
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from . import transport
-from .compat import API_PATH, MAX_PAGE_SIZE
+from .compat import API_PATH, MAX_PAGE_SIZE, rfc2822
 from .exceptions import LegNotFound, MalformedResponse
 from .parties import Parties, PartiesPage
 from .recording import canonical_uuid
@@ -43,17 +42,15 @@ def list_page(
         # SignalWire: `StartTime>` / `StartTime<` (inclusive: `StartTime>=` on the wire),
         # RFC 2822 as the recordings' `DateCreated>`; a day (YYYY-MM-DD) is taken too.
         if started_after is not None:
-            query.append(("StartTime>", _rfc2822(started_after)))
+            query.append(("StartTime>", rfc2822(started_after)))
         if started_before is not None:
-            query.append(("StartTime<", _rfc2822(started_before)))
+            query.append(("StartTime<", rfc2822(started_before)))
         url = f"{base_url}{path}.json?{urlencode(query)}"
     else:
         url = f"{base_url}{path}.json?{cursor}"
     response = transport._send("GET", url, auth=auth, headers=_JSON)
     transport._raise_for_status(response, not_found=LegNotFound())
-    body = transport._json(response)
-    if not isinstance(body, dict) or not isinstance(body.get("calls"), list):
-        raise MalformedResponse("no calls list")
+    body = transport._listing(response, "calls")
     return PartiesPage(
         items=tuple(Parties.from_call(item) for item in body["calls"]),
         next_cursor=transport._link_query(
@@ -74,9 +71,3 @@ def get(base_url: str, auth, call_sid: str) -> Parties:
     if parties.id is None:
         raise MalformedResponse("call without a sid")
     return parties
-
-
-def _rfc2822(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("call windows take aware datetimes")
-    return format_datetime(moment.astimezone(UTC))

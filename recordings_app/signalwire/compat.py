@@ -46,7 +46,7 @@ def list_page(
     if cursor is None:
         query = [("PageSize", max(1, min(MAX_PAGE_SIZE, int(page_size))))]
         if created_after is not None:
-            query.append(("DateCreated>", _rfc2822(created_after)))
+            query.append(("DateCreated>", rfc2822(created_after)))
         if call_sid is not None:
             query.append(("CallSid", call_sid))
         url = f"{base_url}{path}?{urlencode(query)}"
@@ -54,9 +54,7 @@ def list_page(
         url = f"{base_url}{path}?{cursor}"
     response = transport._send("GET", url, auth=auth, headers=_JSON)
     transport._raise_for_status(response, not_found=SpaceNotFound(urlsplit(url).hostname or ""))
-    body = transport._json(response)
-    if not isinstance(body, dict) or not isinstance(body.get("recordings"), list):
-        raise MalformedResponse("no recordings list")
+    body = transport._listing(response, "recordings")
     return RecordingPage(
         recordings=tuple(Recording.from_compat(item, space) for item in body["recordings"]),
         next_cursor=page_cursor(base_url, path, body.get("next_page_uri")),
@@ -96,7 +94,8 @@ def _recording_url(base_url: str, auth, recording_sid: str) -> str:
     return f"{base_url}{list_path(auth[0])}/{canonical}"
 
 
-def _rfc2822(moment: datetime) -> str:
+def rfc2822(moment: datetime) -> str:
+    """A time as the Compatibility API's filters take it: "Tue, 25 Sep 2018 23:00:00 +0000"."""
     if moment.tzinfo is None:
-        raise ValueError("created_after must be an aware datetime")
-    return format_datetime(moment.astimezone(UTC))  # "Tue, 25 Sep 2018 23:00:00 +0000"
+        raise ValueError("Compatibility API filters take aware datetimes")
+    return format_datetime(moment.astimezone(UTC))

@@ -24,10 +24,8 @@ def list_page(base_url: str, auth, cursor: str | None, page_size: int) -> Record
     response = transport._send("GET", url, auth=auth)
     # SignalWire: the list path answers 404 only when no space lives at this address.
     transport._raise_for_status(response, not_found=SpaceNotFound(urlsplit(url).hostname or ""))
-    body = transport._json(response)
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise MalformedResponse("no data list")
-    links = body.get("links") if isinstance(body.get("links"), dict) else {}
+    body = transport._listing(response, "data")
+    links = transport._links(body)
     return RecordingPage(
         recordings=tuple(Recording.from_api(item) for item in body["data"]),
         next_cursor=page_cursor(base_url, links.get("next")),

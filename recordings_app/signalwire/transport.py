@@ -426,6 +426,21 @@ def _json(response: requests.Response):
     return _parsed(response)
 
 
+def _listing(response: requests.Response, key: str) -> dict:
+    """A list answer's JSON: an object whose `key` holds a list (RELAY and voice logs:
+    `data`; Compatibility: `recordings`, `calls`), else a malformed answer."""
+    body = _json(response)
+    if not isinstance(body, dict) or not isinstance(body.get(key), list):
+        raise MalformedResponse(f"no {key} list")
+    return body
+
+
+def _links(body: dict) -> dict:
+    """A RELAY-style answer's `links` object, or {} where it is missing or not one."""
+    links = body.get("links")
+    return links if isinstance(links, dict) else {}
+
+
 def _parsed(response: requests.Response):
     """The answer's JSON. Not JSON, or nested deeper than the parser recurses (`[` x
     200,000), is a malformed answer, never a crash."""

@@ -47,10 +47,8 @@ def list_page(
     response = transport._send("GET", url, auth=auth)
     # A 404 on the list path: this space serves no voice logs (as good as refused).
     transport._raise_for_status(response, not_found=LegNotFound())
-    body = transport._json(response)
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise MalformedResponse("no data list")
-    links = body.get("links") if isinstance(body.get("links"), dict) else {}
+    body = transport._listing(response, "data")
+    links = transport._links(body)
     return PartiesPage(
         items=tuple(Parties.from_voice_log(item) for item in body["data"]),
         next_cursor=transport._link_query(base_url, (LIST_PATH,), links.get("next")),

@@ -22,7 +22,6 @@ from recordings_app.access import (
 )
 from recordings_app.errors import explain
 from recordings_app.fragments import content_key, wants_fragment
-from recordings_app.models import phone_region
 from recordings_app.signalwire import (
     RecordingNotFound,
     SignalWireError,
@@ -36,7 +35,7 @@ from recordings_app.signalwire import (
 @vary_on_headers("HX-Request", "HX-Boosted")
 def recordings_list(request: HttpRequest):
     credential = active_credential(request)
-    region = phone_region(request.user)
+    region = request.phone_region
     filters = search.RecordingFilters(request.GET, region=region)
     status = 200
     if filters.is_active() and not filters.is_valid():
@@ -69,7 +68,7 @@ def recordings_list(request: HttpRequest):
 def recordings_csv(request: HttpRequest):
     """The filtered recordings as CSV, streamed from the index in chunks."""
     credential = active_credential(request)
-    filters = search.RecordingFilters(request.GET, region=phone_region(request.user))
+    filters = search.RecordingFilters(request.GET, region=request.phone_region)
     rows = search.filtered(credential, filters.checked())
     return exports.csv_response(
         "recordings.csv", exports.RECORDING_COLUMNS, exports.recording_rows(rows)
@@ -101,7 +100,7 @@ def jump_to_recording(request: HttpRequest):
                 "credential": credential,
                 "wanted": wanted,
                 "recordings": listing.with_parties(credential, found),
-                "phone_region": phone_region(request.user),
+                "phone_region": request.phone_region,
             },
         )
     messages.error(
@@ -127,7 +126,7 @@ def recording_detail(request: HttpRequest, recording_id: str):
         {
             "credential": credential,
             "recording": recording,
-            "phone_region": phone_region(request.user),
+            "phone_region": request.phone_region,
             "can_delete": request.user.has_perm("recordings_app.delete_recording"),
             "listeners": audit.listeners(request, recording_id),
         },
