@@ -151,7 +151,9 @@ def party(context, address):
         return mark_safe('<span class="missing">—</span>')  # noqa: S308 - a constant
     number = phone_number(address)
     if number is None:
-        return format_html('<span class="party">{}</span>', without_bidi(address))
+        shown = without_bidi(address)
+        # Titled, since a long SIP URI is cut short in the list (app.css).
+        return format_html('<span class="party" title="{}">{}</span>', shown, shown)
     region = context.get("phone_region") or settings.PHONE_REGION
     national = phonenumbers.region_code_for_number(number) == region
     style = phonenumbers.PhoneNumberFormat.NATIONAL if national else None

@@ -6,6 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from demo_space import DEMO_PROJECT_ID
+from tests.browser.conftest import log_in
 
 CUSTOMER = "+14155550100"
 
@@ -50,3 +51,27 @@ def test_typing_a_number_in_the_search_box_shows_that_customers_recordings(
     expect(first.locator("td.party-col").first).to_be_hidden()
     wrap = page.locator(".table-wrap")
     assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth + 1")
+
+
+LONG_SIP = "sip:overflow-desk-escalations-team-emea@acme-contact-centre.sip.signalwire.com"
+
+
+def test_price_and_status_stay_in_view_on_a_laptop_beside_a_long_address(
+    alice, stereo_recording, demo_space, page
+):
+    """1366 px, the commonest laptop: From, To and Direction must not push Price and Status
+    out of view. A long SIP URI is cut short in the list, whole in its title."""
+    from recordings_app import index
+    from recordings_app.models import Credential
+
+    demo_space.add_voice_log(DEMO_PROJECT_ID, stereo_recording["relay_pstn_leg_id"], to=LONG_SIP)
+    index.run_sync(Credential.objects.get(user=alice))
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, "alice", "alice-password")
+    page.wait_for_url("**/recordings/")
+    address = page.locator("#recordings-table td.party-col .party", has_text="sip:overflow")
+    expect(address).to_have_attribute("title", LONG_SIP)
+    wrap = page.locator(".table-wrap").bounding_box()
+    for name in ("Price", "Status"):
+        header = page.locator("#recordings-table thead th", has_text=name).bounding_box()
+        assert header["x"] + header["width"] <= wrap["x"] + wrap["width"] + 1, name
