@@ -43,28 +43,26 @@ def django_db_setup(django_db_setup):
             connection.close_pool()
 
 
-def is_transactional(request) -> bool:
-    marker = request.node.get_closest_marker("django_db")
+def is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
     return bool(
-        {"transactional_db", "live_server"} & set(request.fixturenames)
+        {"transactional_db", "live_server"} & set(item.fixturenames)
         or (marker and marker.kwargs.get("transaction"))
     )
 
 
-@pytest.fixture(autouse=True)
-def empty_audit_trail_after_transactional_tests(request):
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item):
     """A transactional test ends with a flush of every table, which the audit table's
     triggers refuse while it holds rows (migration 0010): its rows are removed first,
-    with the triggers lifted for that one transaction."""
-    if not is_transactional(request):
-        yield
+    with the triggers lifted for that one transaction. A hook, not a fixture, so that it
+    runs before any fixture's teardown, whatever order the test's fixtures were set up in."""
+    if not is_transactional(item):
         return
-    # Asked for here, so that pytest-django's flush (its teardown) runs after this one's.
-    request.getfixturevalue("transactional_db")
-    yield
     triggers = importlib.import_module("recordings_app.migrations.0010_audit_append_only")
     database = connections["default"]
-    with transaction.atomic(), database.cursor() as cursor:
+    blocker = item._request.getfixturevalue("django_db_blocker")
+    with blocker.unblock(), transaction.atomic(), database.cursor() as cursor:
         triggers.drop_triggers(cursor, database.vendor)
         cursor.execute("DELETE FROM recordings_app_auditevent")
         triggers.create_triggers(cursor, database.vendor)
