@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+from django.core.management.commands import flush
 from django.db import connections, transaction
 from django.test import Client
 
@@ -43,29 +44,27 @@ def django_db_setup(django_db_setup):
             connection.close_pool()
 
 
-def is_transactional(item) -> bool:
-    marker = item.get_closest_marker("django_db")
-    return bool(
-        {"transactional_db", "live_server"} & set(item.fixturenames)
-        or (marker and marker.kwargs.get("transaction"))
-    )
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_teardown(item):
-    """A transactional test ends with a flush of every table, which the audit table's
-    triggers refuse while it holds rows (migration 0010): its rows are removed first,
-    with the triggers lifted for that one transaction. A hook, not a fixture, so that it
-    runs before any fixture's teardown, whatever order the test's fixtures were set up in."""
-    if not is_transactional(item):
-        return
+@pytest.fixture(scope="session", autouse=True)
+def flush_empties_the_audit_trail():
+    """A transactional test ends with `flush`, which the audit table's triggers refuse
+    while it holds rows (migration 0010). Only tests flush: here flush first removes the
+    audit rows, with the triggers lifted for that one transaction. In flush itself, so it
+    runs when pytest-django empties the database, after the test's browser and live
+    server requests are done, whatever order the test's fixtures were set up in."""
     triggers = importlib.import_module("recordings_app.migrations.0010_audit_append_only")
-    database = connections["default"]
-    blocker = item._request.getfixturevalue("django_db_blocker")
-    with blocker.unblock(), transaction.atomic(), database.cursor() as cursor:
-        triggers.drop_triggers(cursor, database.vendor)
-        cursor.execute("DELETE FROM recordings_app_auditevent")
-        triggers.create_triggers(cursor, database.vendor)
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        database = connections[options.get("database") or "default"]
+        with transaction.atomic(using=database.alias), database.cursor() as cursor:
+            triggers.drop_triggers(cursor, database.vendor)
+            cursor.execute("DELETE FROM recordings_app_auditevent")
+            triggers.create_triggers(cursor, database.vendor)
+        return original(self, **options)
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
 
 
 @pytest.fixture(scope="session")
