@@ -6,8 +6,15 @@ from django.db.models.signals import post_migrate
 # accounts. Admin stores credentials once and shares them with groups and users.
 GROUPS = {
     "Support": [],
-    "Supervisor": ["delete_recording", "view_costs", "view_activity"],
-    "Admin": ["manage_shared_credentials"],
+    "Supervisor": [
+        "delete_recording",
+        "view_costs",
+        "view_activity",
+        "download_many",
+        "share_recording",
+        "manage_retention",
+    ],
+    "Admin": ["manage_shared_credentials", "manage_retention"],
 }
 
 

@@ -147,6 +147,9 @@ class Recording(models.Model):
         permissions = [
             ("delete_recording", "Can delete recordings in SignalWire"),
             ("view_costs", "Can see what recordings cost"),
+            ("download_many", "Can download many recordings at once as one archive"),
+            ("share_recording", "Can make share links to a recording"),
+            ("manage_retention", "Can set a credential's retention policies"),
         ]
 
     def __str__(self) -> str:
