@@ -1,19 +1,24 @@
 """An agent's first hour (issue 13, part 3), in a real browser: what they press and see."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from demo_space import DEMO_PROJECT_ID
 
+BERLIN = ZoneInfo("Europe/Berlin")
+
 
 def test_date_shortcuts_filter_the_list_by_day(indexed, alice_page):
     page = alice_page
     page.get_by_text("Search and filter", exact=True).click()
     page.get_by_role("link", name="Yesterday", exact=True).click()
-    yesterday = (datetime.now(UTC) - timedelta(days=1)).astimezone().date()
+    # The browser is in Europe/Berlin (see conftest) and the dashboard follows it: between
+    # 23:00 and 24:00 UTC Berlin's yesterday is the machine's today.
+    yesterday = datetime.now(BERLIN).date() - timedelta(days=1)
     expect(page).to_have_url(re.compile(rf"from={yesterday:%Y-%m-%d}T00%3A00"))
     expect(page.get_by_label("From")).to_have_value(f"{yesterday:%Y-%m-%d}T00:00")
     for label in ("Today", "Last 7 days", "This month"):
