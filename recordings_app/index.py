@@ -69,6 +69,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from recordings_app import rollups
 from recordings_app.errors import explain
 from recordings_app.models import Credential, IndexedRecording, IndexSync
 from recordings_app.signalwire import (
@@ -140,9 +141,11 @@ def forget_recording(credential: Credential, recording_id: str) -> None:
     sync. Marked vanished rather than deleted, with the time: a pass already under way
     may hold a page fetched before the delete, and `_upsert` leaves alone a row that
     vanished after its pass started."""
-    IndexedRecording.objects.filter(credential=credential, recording_id=recording_id).update(
-        vanished_at=timezone.now()
-    )
+    rows = IndexedRecording.objects.filter(credential=credential, recording_id=recording_id)
+    with transaction.atomic():
+        days = rollups.days_of(rows.values_list("created_epoch", flat=True))
+        rows.update(vanished_at=timezone.now())
+        rollups.refresh(credential.pk, days)
 
 
 @dataclass(frozen=True)
@@ -524,8 +527,16 @@ def _upsert(
         )
     # One transaction: on SQLite each statement would otherwise commit (and sync the
     # WAL) on its own, a third of a millisecond apiece.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    # The days the page touches, and any day a row of it was on before (a recording whose
+    # time changed upstream leaves the old day), summed again for the spend report.
+    known = IndexedRecording.objects.filter(
+        credential=credential, recording_id__in=[rec.id for rec in recordings]
+    ).values_list("created_epoch", flat=True)
+    with transaction.atomic():
+        days = rollups.days_of([row[3] for row in rows]) | rollups.days_of(known)
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+        rollups.refresh(credential.pk, days)
 
 
 # ------------------------------------------------------------------ who called whom
@@ -719,7 +730,9 @@ def _mark_vanished(credential, family, pass_started_at, since, now) -> None:
     unseen = indexed_recordings(credential).filter(family=family, last_seen__lt=pass_started_at)
     if since is not None:
         unseen = unseen.filter(created_at__gt=since)
+    days = rollups.days_of(unseen.values_list("created_epoch", flat=True).distinct())
     unseen.update(vanished_at=now)
+    rollups.refresh(credential.pk, days)
 
 
 def exact(amount: Decimal | None) -> Decimal | None:

@@ -305,6 +305,56 @@ class IndexedRecording(models.Model):
         )
 
 
+class DayFigures(models.Model):
+    """The index's live rows of one UTC day and one group of the spend report, summed:
+    kept exact by recordings_app.rollups, which says why and how."""
+
+    credential = models.ForeignKey(
+        Credential, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.IntegerField()  # days since 1970-01-01, UTC
+    status_family = models.CharField(max_length=16)
+    track = models.CharField(max_length=32)
+    source = models.CharField(max_length=16)
+    stereo = models.BooleanField(null=True)
+    price_unit = models.CharField(max_length=8)
+    charged = models.BooleanField()  # a price over zero
+    count = models.IntegerField()
+    seconds = models.BigIntegerField()
+    price = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["credential", "day"], name="day_figures_by_day")]
+
+    def __str__(self) -> str:
+        return f"day {self.day} of credential {self.credential_id}"
+
+
+class QuarterHourFigures(models.Model):
+    """The index's live rows of one quarter hour and one currency, summed (see
+    recordings_app.rollups)."""
+
+    credential = models.ForeignKey(
+        Credential, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    bucket = models.BigIntegerField()  # created_epoch // 900
+    price_unit = models.CharField(max_length=8)
+    count = models.IntegerField()
+    seconds = models.BigIntegerField()
+    price = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["credential", "bucket", "price_unit", "count", "seconds", "price"],
+                name="quarter_figures_by_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"quarter hour {self.bucket} of credential {self.credential_id}"
+
+
 class IndexSync(models.Model):
     """The sync's state for one credential, in the database so any process (a worker, a
     foreground command, two app servers) sees it and a killed worker can resume.

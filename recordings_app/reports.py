@@ -1,10 +1,12 @@
 """The spend report (/costs/), from the index: the period, its figures, the chart.
 
 - Days are the user's days (the active time zone: the profile's, else the browser's).
-  The database groups recordings by 15-minute buckets of `created_epoch` (plain integer
-  division, fast on SQLite and Postgres alike) and Python folds the at most 96 buckets
-  a day into local days, which is exact for every zone whose offset is a multiple of
-  15 minutes (all of them today).
+  The database puts each recording in its local day with one integer division per
+  stretch of 24-hour days (`_day_number`), so a day whose clock changes is exact too.
+- Figures come from running totals the sync keeps exact (recordings_app.rollups): a
+  year of a call centre is a few thousand summed rows, not millions of recordings.
+  `report_from_rows` computes the same from the recordings themselves; the tests and
+  bench/costs_year.py check that the two agree.
 - Periods: today; the last 7 and 30 days including today; this month so far; last
   month; or ?from=YYYY-MM-DD&to=YYYY-MM-DD, both days included, at most 366 days.
 - The previous period, for the change: a calendar month is compared with the month
@@ -31,11 +33,11 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Case, Count, F, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 
-from recordings_app import index
+from recordings_app import index, rollups
 from recordings_app.errors import Problem
+from recordings_app.models import DayFigures, QuarterHourFigures
 from recordings_app.signalwire import SOURCE_LABELS, STATUS_FAMILIES
 
 PERIODS = {
@@ -47,7 +49,6 @@ PERIODS = {
 }
 DEFAULT_PERIOD = "30d"
 MAX_DAYS = 366
-BUCKET_SECONDS = 900
 TOP = 20
 ZERO = Decimal(0)
 
@@ -215,6 +216,10 @@ def change(now, before) -> Decimal | None:
     return ((Decimal(now) - Decimal(before)) * 100 / Decimal(before)).quantize(Decimal("0.1"))
 
 
+DIMENSIONS = ("status_family", "track", "source", "stereo")
+CHARGED = Case(When(price__gt=0, then=Value(True)), default=Value(False))
+
+
 def _grouped(rows, *names):
     return (
         rows.order_by()
@@ -223,26 +228,61 @@ def _grouped(rows, *names):
     )
 
 
-def report(credential, period: Period, zone) -> dict:
-    """Everything on the page, in four grouped queries over the period's recordings."""
-    rows = period.recordings(credential, zone)
-
-    # 1. Totals, breakdowns and failed-but-charged from one grouping.
-    charged = Case(When(price__gt=0, then=Value(True)), default=Value(False))
-    totals = Figures()
-    dimensions = {
-        name: defaultdict(Figures) for name in ("status_family", "track", "source", "stereo")
-    }
-    failed_charged = Figures()
-    groups = _grouped(
-        rows.annotate(charged=charged),
-        "status_family",
-        "track",
-        "source",
-        "stereo",
-        "price_unit",
-        "charged",
+def _summed(figures, *names):
+    """The same shape as _grouped, from DayFigures or QuarterHourFigures."""
+    return (
+        figures.order_by()
+        .values(*names)
+        .annotate(n=Sum("count"), seconds=Sum("seconds"), price=Sum("price"))
     )
+
+
+def report(credential, period: Period, zone) -> dict:
+    """Everything on the page, from the running totals (recordings_app.rollups): the
+    whole UTC days of the period from DayFigures and the hours at its ends from the
+    rows; the previous period and the chart from QuarterHourFigures. Identical to
+    report_from_rows, which tests and benchmarks check."""
+    start, end = _epochs(period, zone)
+    previous_start, previous_end = _epochs(period.previous(), zone)
+    if any(moment % rollups.QUARTER_HOUR for moment in (start, end, previous_start)):
+        # A zone whose midnight is not a whole quarter hour (none today; some did
+        # before 1980): the quarter hours cannot be cut there.
+        return report_from_rows(credential, period, zone)
+    first_day, end_day = -(-start // rollups.DAY), end // rollups.DAY
+    rows = period.recordings(credential, zone)
+    if first_day < end_day:
+        edges = rows.filter(
+            Q(created_epoch__lt=first_day * rollups.DAY)
+            | Q(created_epoch__gte=end_day * rollups.DAY)
+        )
+        whole_days = DayFigures.objects.filter(
+            credential=credential, day__gte=first_day, day__lt=end_day
+        )
+        groups = [
+            *_grouped(edges.annotate(charged=CHARGED), *DIMENSIONS, "price_unit", "charged"),
+            *_summed(whole_days, *DIMENSIONS, "price_unit", "charged"),
+        ]
+    else:
+        groups = list(
+            _grouped(rows.annotate(charged=CHARGED), *DIMENSIONS, "price_unit", "charged")
+        )
+    previous = _summed(_quarters(credential, previous_start, previous_end), "price_unit")
+    quarters = _quarters(credential, start, end).annotate(epoch=F("bucket") * rollups.QUARTER_HOUR)
+    return _assembled(groups, previous, _daily(quarters, period, zone, _summed), rows, period)
+
+
+def report_from_rows(credential, period: Period, zone) -> dict:
+    """The same report, from the index's rows alone: what the running totals must equal."""
+    rows = period.recordings(credential, zone)
+    groups = _grouped(rows.annotate(charged=CHARGED), *DIMENSIONS, "price_unit", "charged")
+    previous = _grouped(period.previous().recordings(credential, zone), "price_unit")
+    return _assembled(groups, previous, daily(rows, period, zone), rows, period)
+
+
+def _assembled(groups, previous_groups, days, rows, period: Period) -> dict:
+    totals = Figures()
+    dimensions = {name: defaultdict(Figures) for name in DIMENSIONS}
+    failed_charged = Figures()
     for group in groups:
         figures = (group["price_unit"], group["n"], group["seconds"], group["price"])
         totals.add(*figures)
@@ -250,21 +290,13 @@ def report(credential, period: Period, zone) -> dict:
             breakdown[group[name]].add(*figures)
         if group["status_family"] == "failed" and group["charged"]:
             failed_charged.add(*figures)
-
-    # 2. The previous period, for the change.
     previous = Figures()
-    for group in _grouped(period.previous().recordings(credential, zone), "price_unit"):
+    for group in previous_groups:
         previous.add(group["price_unit"], group["n"], group["seconds"], group["price"])
-
-    # 3. Per day and currency.
-    days = daily(rows, period, zone)
-
-    # 4. The most expensive.
     top = [
         row.as_recording()
         for row in rows.filter(price__isnull=False).order_by("-price", "-created_at")[:TOP]
     ]
-
     return {
         "totals": totals,
         "previous": previous,
@@ -277,34 +309,35 @@ def report(credential, period: Period, zone) -> dict:
     }
 
 
+def _epochs(period: Period, zone) -> tuple[int, int]:
+    start, end = period.bounds(zone)
+    return int(start.timestamp()), int(end.timestamp())
+
+
+def _quarters(credential, start: int, end: int):
+    """QuarterHourFigures of [start, end): local midnights are whole quarter hours."""
+    return QuarterHourFigures.objects.filter(
+        credential=credential,
+        bucket__gte=start // rollups.QUARTER_HOUR,
+        bucket__lt=end // rollups.QUARTER_HOUR,
+    )
+
+
 def daily(rows, period: Period, zone) -> dict[str, list[dict]]:
     """{currency: [{day, count, seconds, price}] for every day of the period}."""
-    offsets = {datetime.combine(day, time.min, zone).utcoffset() for day in period.each_day()} | {
-        period.bounds(zone)[1].utcoffset()
-    }
-    if len(offsets) == 1:
-        # One UTC offset all period long (no DST change in it): the database can
-        # group straight into local days.
-        shift = int(offsets.pop().total_seconds())
-        bucket = (Coalesce(F("created_epoch"), 0) + shift) / 86400
+    return _daily(rows.annotate(epoch=F("created_epoch")), period, zone, _grouped)
 
-        def day_of(number):
-            return date(1970, 1, 1) + timedelta(days=number)
-    else:
-        # The offset changes inside the period: 15-minute buckets, folded into local
-        # days here (every zone's offsets are multiples of 15 minutes).
-        bucket = Coalesce(F("created_epoch"), 0) / BUCKET_SECONDS
 
-        def day_of(number):
-            return datetime.fromtimestamp(number * BUCKET_SECONDS, zone).date()
-
+def _daily(rows, period: Period, zone, group) -> dict[str, list[dict]]:
+    """`rows` annotated with `epoch`, grouped into the period's local days in SQL."""
     sums: dict[tuple[date, str], list] = {}
-    for group in _grouped(rows.annotate(bucket=bucket), "bucket", "price_unit"):
-        day = day_of(group["bucket"])
-        entry = sums.setdefault((day, group["price_unit"]), [0, 0, ZERO])
-        entry[0] += group["n"]
-        entry[1] += group["seconds"] or 0
-        entry[2] += index.exact(group["price"]) or ZERO
+    for entry in group(rows.annotate(day=_day_number(period, zone)), "day", "price_unit"):
+        day = period.first + timedelta(days=entry["day"])
+        sums[(day, entry["price_unit"])] = [
+            entry["n"],
+            entry["seconds"] or 0,
+            index.exact(entry["price"]) or ZERO,
+        ]
     currencies = sorted({currency for _, currency in sums if currency})
     return {
         currency: [
@@ -319,6 +352,31 @@ def daily(rows, period: Period, zone) -> dict[str, list[dict]]:
         ]
         for currency in currencies
     }
+
+
+def _day_number(period: Period, zone):
+    """Which of the period's local days (0 for the first) an `epoch` falls in, as SQL:
+    stretches of 24-hour days are one division each, a day whose offset changes (23 or
+    25 hours) a constant, so any zone's days are exact."""
+    midnights = [
+        int(datetime.combine(day, time.min, zone).timestamp()) for day in period.each_day()
+    ]
+    midnights.append(_epochs(period, zone)[1])
+    whens = []
+    number = 0
+    while number < period.days:
+        last = number
+        if midnights[number + 1] - midnights[number] == rollups.DAY:
+            while (
+                last + 1 < period.days and midnights[last + 2] - midnights[last + 1] == rollups.DAY
+            ):
+                last += 1
+            value = (F("epoch") - midnights[number]) / rollups.DAY + number
+        else:
+            value = Value(number)
+        whens.append(When(epoch__lt=midnights[last + 1], then=value))
+        number = last + 1
+    return Case(*whens, output_field=IntegerField())
 
 
 def _changes(totals: Figures, previous: Figures) -> dict:

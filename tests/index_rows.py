@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from recordings_app import rollups
 from recordings_app.models import IndexedRecording
 from recordings_app.signalwire import status_family
 
@@ -22,7 +23,7 @@ def index_row(credential, created_at, *, price="0.0025", unit="USD", seconds=60,
     values.update(fields)
     # As the sync stores it: derived from the status word and the error code.
     values.setdefault("status_family", status_family(values["status"], values.get("error_code")))
-    return IndexedRecording.objects.create(
+    row = IndexedRecording.objects.create(
         credential=credential,
         recording_id=values.pop("recording_id", str(uuid.uuid4())),
         created_at=created_at,
@@ -34,3 +35,6 @@ def index_row(credential, created_at, *, price="0.0025", unit="USD", seconds=60,
         last_seen=timezone.now(),
         **values,
     )
+    # As the sync does after storing a page: the spend report's running totals.
+    rollups.refresh(credential.pk, rollups.days_of([row.created_epoch]))
+    return row

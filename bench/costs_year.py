@@ -1,0 +1,207 @@
+"""Benchmark: the spend report over a year of a call centre's recordings on PostgreSQL.
+
+    .venv/bin/python bench/costs_year.py [--rows 5000000] [--credentials 50]
+        [--database postgres://postgres@127.0.0.1:5432/bench_costs]
+
+Makes (or empties) the database named by --database, migrates it, and fills the index
+with --rows recordings spread evenly over --credentials credentials and the year before
+the run (server-side, INSERT ... SELECT over generate_series: prices in USD with one in
+twenty in EUR, every status family, both tracks, RELAY and Compatibility sources, 3% of
+them vanished), builds the daily figures the report reads, ANALYZEs, then times
+`/costs/` for one credential through Django's test client (the whole page as its user
+sees it, in Europe/Berlin) for a day, a quarter and a year: median and slowest of
+--runs, with the same page over an empty period as the baseline of the run. Each
+period's figures are compared with the report computed by scanning the rows
+themselves (`reports.report_from_rows`): they must be identical. Target: each page
+under 100 ms. The database is dropped at the end.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--credentials", type=int, default=50)
+    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/bench_costs")
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    if urlsplit(args.database).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("loopback only")
+
+    import psycopg
+
+    name = urlsplit(args.database).path.lstrip("/")
+    admin = args.database.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = args.database
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    try:
+        run(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(args) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from recordings_app import reports
+    from recordings_app.models import Credential
+
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    user = User.objects.create_user("bench")
+    credentials = []
+    for number in range(args.credentials):
+        credential = Credential(user=user, label=f"bench {number}", space="demo")
+        credential.project_id = f"00000000-0000-4000-8000-{number:012d}"
+        credential.set_token("bench-token")
+        credential.save()
+        credentials.append(credential)
+    Credential.objects.filter(pk=credentials[0].pk).update(is_active=True)
+
+    now = timezone.now()
+    started = time.perf_counter()
+    fill(connection, [c.pk for c in credentials], args.rows, now)
+    print(
+        f"{args.rows:,} rows over {args.credentials} credentials "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    started = time.perf_counter()
+    built = rebuild_daily(credentials)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"daily figures built ({built}) and analyzed in {time.perf_counter() - started:.1f} s")
+
+    client = Client()
+    client.force_login(user)
+    client.cookies["tz"] = "Europe/Berlin"
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Europe/Berlin")
+    today = now.astimezone(zone).date()
+    periods = {
+        "empty day (baseline)": (today + timedelta(days=30), today + timedelta(days=30)),
+        "a day": (today - timedelta(days=3), today - timedelta(days=3)),
+        "a quarter": (today - timedelta(days=91), today),
+        "a year": (today - timedelta(days=365), today),
+    }
+    for label, (first, last) in periods.items():
+        url = f"/costs/?from={first:%Y-%m-%d}&to={last:%Y-%m-%d}"
+        timings = []
+        for _ in range(args.runs):
+            begun = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - begun) * 1000)
+            assert response.status_code == 200, response.status_code
+        period = reports.Period("custom", first, last)
+        fast = reports.report(credentials[0], period, zone)
+        begun = time.perf_counter()
+        slow = getattr(reports, "report_from_rows", reports.report)(credentials[0], period, zone)
+        scan_ms = (time.perf_counter() - begun) * 1000
+        same = comparable(fast) == comparable(slow)
+        print(
+            f"{label}: {fast['totals'].count:,} recordings; page median "
+            f"{statistics.median(timings):.1f} ms, slowest {max(timings):.1f} ms "
+            f"(target < 100 ms); report from the rows themselves {scan_ms:.1f} ms; "
+            f"identical: {same}"
+        )
+        if not same:
+            raise SystemExit(f"{label}: the daily figures and the rows disagree")
+
+
+def comparable(report: dict):
+    """What the page shows, as plain values."""
+    totals, previous = report["totals"], report["previous"]
+    return (
+        totals.count,
+        totals.seconds,
+        totals.currencies(),
+        previous.count,
+        previous.seconds,
+        previous.currencies(),
+        report["changes"],
+        [
+            (b["title"], [(label, f.count, f.seconds, f.currencies()) for label, f in b["rows"]])
+            for b in report["breakdowns"]
+        ],
+        (report["failed_charged"].count, report["failed_charged"].currencies()),
+        report["days"],
+        [(r.id, r.price) for r in report["top"]],
+    )
+
+
+def rebuild_daily(credentials) -> int:
+    try:
+        from recordings_app import rollups
+    except ImportError:  # before the daily figures existed
+        return 0
+    return sum(rollups.rebuild(credential) for credential in credentials)
+
+
+def fill(connection, credential_ids: list[int], count: int, now) -> None:
+    """Evenly over the credentials and the last 365 days, one INSERT per credential."""
+    each = count // len(credential_ids)
+    end = int(now.timestamp())
+    step = 365 * 86400 / each
+    with connection.cursor() as cursor:
+        for credential_id in credential_ids:
+            cursor.execute(
+                """
+                INSERT INTO recordings_app_indexedrecording (
+                    credential_id, recording_id, created_at, created_epoch, updated_at,
+                    duration_seconds, price, price_unit, status, status_family, error_code,
+                    track, stereo, byte_size, source, leg_id, conference_id, family,
+                    cxml_source, call_sid, url, last_seen, vanished_at, from_address,
+                    to_address, direction, numbers_state, from_rdigits, to_rdigits)
+                SELECT %(credential)s, md5(%(credential)s || ':' || n)::uuid::text,
+                    to_timestamp(epoch), epoch, to_timestamp(epoch + 60),
+                    CASE WHEN n %% 17 = 0 THEN NULL ELSE 5 + (n * 7919) %% 600 END,
+                    CASE WHEN n %% 29 = 0 THEN NULL
+                         ELSE round(((n * 31) %% 400) * 0.0025, 6) END,
+                    CASE WHEN n %% 29 = 0 THEN '' WHEN n %% 20 = 0 THEN 'EUR' ELSE 'USD' END,
+                    (ARRAY['completed','failed','in-progress','no_input','paused'])[1 + n %% 5],
+                    (ARRAY['done','failed','in_progress','no_audio','other'])[1 + n %% 5],
+                    CASE WHEN n %% 5 = 1 THEN '13' ELSE '' END,
+                    (ARRAY['both','inbound','outbound'])[1 + n %% 3],
+                    CASE WHEN n %% 7 = 0 THEN NULL ELSE n %% 2 = 0 END,
+                    1000 + n, (ARRAY['laml','relay','sip'])[1 + n %% 3], '', '',
+                    CASE WHEN n %% 3 = 0 THEN 'compat' ELSE 'relay' END, '', '', '',
+                    now(), CASE WHEN n %% 33 = 0 THEN now() ELSE NULL END,
+                    '', '', '', 'pending', '', ''
+                FROM (
+                    SELECT n, (%(end)s - floor(n * %(step)s))::bigint AS epoch
+                    FROM generate_series(0, %(each)s - 1) AS n
+                ) AS made
+                """,
+                {"credential": credential_id, "end": end, "step": step, "each": each},
+            )
+
+
+if __name__ == "__main__":
+    main()
