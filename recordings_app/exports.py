@@ -2,6 +2,7 @@
 of each export (recordings, the daily spend, the activity log)."""
 
 import csv
+import io
 import re
 from decimal import Decimal
 
@@ -64,21 +65,27 @@ def defuse(value) -> str:
     return text
 
 
-class _Echo:
-    def write(self, value):
-        return value
+# What one chunk of a streamed CSV holds: each chunk is one write to the socket (one
+# event under ASGI), so a line per chunk spent more time sending than writing.
+CSV_CHUNK = 64 * 1024
 
 
 def csv_response(filename: str, header, rows) -> StreamingHttpResponse:
-    """A CSV streamed line by line: no list of all rows is ever built."""
-    writer = csv.writer(_Echo())
+    """A CSV streamed in chunks of about CSV_CHUNK: no list of all rows is ever built."""
 
-    def lines():
-        yield writer.writerow(header)
+    def chunks():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
         for row in rows:
-            yield writer.writerow([defuse(value) for value in row])
+            writer.writerow([defuse(value) for value in row])
+            if buffer.tell() >= CSV_CHUNK:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
