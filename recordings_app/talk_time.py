@@ -479,6 +479,10 @@ def shown(row: IndexedRecording | None) -> dict:
         "analysed_at": row.talk_analysed_at,
         "recording_id": row.recording_id,
     }
+    if row.talk_state == State.QUEUED and row.talk_queued_at is not None:
+        # Nobody picked it up: say so rather than spin for ever (opening the page again
+        # queues it afresh).
+        talk["stalled"] = row.talk_queued_at < timezone.now() - QUEUE_PATIENCE
     if row.talk_state != State.DONE:
         return talk
     stereo = row.talk_channels == 2

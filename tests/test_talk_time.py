@@ -4,10 +4,12 @@ are made second by second of known turns (demo_space.talk_spans): the detector h
 find about those."""
 
 import io
+from datetime import timedelta
 from fractions import Fraction
 
 import av
 import pytest
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from demo_space import DEMO_PROJECT_ID, iter_wav, talk_spans
@@ -246,3 +248,22 @@ def test_an_mp3_call_is_decoded_and_gets_about_the_same_figures():
     assert close_to(found.speaking[0], made.speaking[0], share=0.05)
     assert close_to(found.speaking[1], made.speaking[1], share=0.05)
     assert found.longest_silence == pytest.approx(made.longest_silence, abs=0.6)
+
+
+def test_an_analysis_nobody_picked_up_says_so_and_is_queued_again_on_open(
+    alice_client, credential, demo_space
+):
+    raw = synced(credential, demo_space, stereo=True, duration_in_seconds=30)
+    alice_client.get(f"/recordings/{raw['id']}/")  # queued; no worker runs in this test
+    IndexedRecording.objects.filter(recording_id=raw["id"]).update(
+        talk_queued_at=timezone.now() - timedelta(minutes=11)
+    )
+
+    panel = alice_client.get(f"/recordings/{raw['id']}/talk-time/").content.decode()
+    assert "may not be running" in panel
+
+    alice_client.get(f"/recordings/{raw['id']}/")
+    queued = DBTaskResult.objects.filter(task_path=tasks.analyse_talk_time.module_path)
+    assert queued.count() == 2
+    panel = alice_client.get(f"/recordings/{raw['id']}/talk-time/").content.decode()
+    assert "Analysing…" in panel and "may not be running" not in panel
