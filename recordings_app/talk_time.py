@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import av
-import webrtcvad
+import webrtcvad  # type: ignore[import-untyped]
 from django.db.models import Q
 from django.utils import timezone
 
@@ -183,8 +183,6 @@ def _analyse(reader, content_type: str) -> TalkTime:
             pass  # the file breaks off or turns to garbage: what was decoded counts
     if reader.too_long:
         raise NoTalkTime("The recording is too long to analyse.")
-    if not detector.samples:
-        raise NoTalkTime("The recording has no audio samples.")
     return detector.result()
 
 
@@ -204,8 +202,6 @@ def _pcm_talk_time(reader, channels: int, start: int, size: int) -> TalkTime:
         detector.add_pcm(piece)
         if not left:
             break
-    if not detector.samples and len(detector.pending) < 2 * channels:
-        raise NoTalkTime("The recording has no audio samples.")
     return detector.result()
 
 
@@ -254,7 +250,10 @@ class _Detector:
             )
 
     def result(self) -> TalkTime:
+        """The figures; NoTalkTime for a file without a frame's worth of audio."""
         self._judge()
+        if not self.samples:
+            raise NoTalkTime("The recording has no audio samples.")
         tail = len(self.pending) // (2 * self.channels)  # under one frame: not judged
         duration = (self.samples + tail) / RATE
         segments = tuple(_segments(flags) for flags in self.flags)

@@ -4,6 +4,8 @@ are made second by second of known turns (demo_space.talk_spans): the detector h
 find about those."""
 
 import io
+import wave
+from array import array
 from datetime import timedelta
 from fractions import Fraction
 
@@ -267,3 +269,28 @@ def test_an_analysis_nobody_picked_up_says_so_and_is_queued_again_on_open(
     assert queued.count() == 2
     panel = alice_client.get(f"/recordings/{raw['id']}/talk-time/").content.decode()
     assert "Analysing…" in panel and "may not be running" not in panel
+
+
+def test_a_short_16_khz_wav_is_resampled_and_analysed_whole():
+    """Not SignalWire's 8 kHz: decoded and resampled by PyAV; shorter than the blocks
+    the detector is fed in, so the last, partial block counts too."""
+    pcm = array("h", b"".join(iter_wav(2, False, "short"))[44:])
+    doubled = array("h", bytes(len(pcm) * 4))
+    doubled[0::2], doubled[1::2] = pcm, pcm  # each sample twice: the same sound at 16 kHz
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(16000)
+        wav.writeframes(doubled.tobytes())
+
+    found = talk_time.analyse_media([out.getvalue()])
+
+    assert found.channels == 1 and found.duration == pytest.approx(2, abs=0.05)
+    assert close_to(found.speaking[0], talk_spans(2, False, "short").speaking[0], slack=0.5)
+
+
+def test_a_wav_with_no_samples_says_so():
+    empty = b"".join(iter_wav(0, True, "empty"))
+    with pytest.raises(talk_time.NoTalkTime, match="The recording has no audio samples."):
+        talk_time.analyse_media([empty])
