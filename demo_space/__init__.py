@@ -8,7 +8,7 @@
 Run it by hand with `python -m demo_space` (`--realistic` for how real spaces behave).
 """
 
-from .audio import iter_wav, wav_size
+from .audio import TalkSpans, iter_wav, talk_spans, wav_size
 from .compressed_audio import MediaFile, media_file, mp3_size
 from .data import (
     DEMO_API_TOKEN,
@@ -36,8 +36,10 @@ __all__ = [
     "DemoSpace",
     "LoggedRequest",
     "MediaFile",
+    "TalkSpans",
     "iter_wav",
     "media_file",
     "mp3_size",
+    "talk_spans",
     "wav_size",
 ]

@@ -12,6 +12,7 @@ import random
 import struct
 import sys
 from array import array
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 RATE = 8000
@@ -20,7 +21,8 @@ HEADER_SIZE = 44
 
 VARIANTS = 3  # speech blocks per party
 PITCHES = (180.0, 260.0)  # party A (left channel), party B (right channel)
-SILENCE = 0  # block index; parties' blocks follow: 1..VARIANTS for A, then B
+SILENCE = 0  # block index; parties' blocks follow: 1..VARIANTS for A, then B, then both
+BOTH = 1 + 2 * VARIANTS  # first of the VARIANTS blocks where both parties talk at once
 
 
 def channels(stereo: bool) -> int:
@@ -94,20 +96,27 @@ def _pcm(samples: array) -> bytes:
 
 @cache
 def _blocks(stereo: bool) -> tuple[bytes, ...]:
-    """One-second PCM blocks: silence, then VARIANTS blocks of party A, then of party B.
+    """One-second PCM blocks: silence, then VARIANTS blocks of party A, then of party B,
+    then of both talking at once (one cutting in before the other has finished).
 
     Stereo: party A speaks on the left channel, party B on the right, the other side silent.
-    Mono: both parties share the one channel.
+    Mono: both parties share the one channel (talking at once: the two voices mixed).
     """
     silence = _noise("floor:silence")
     voices = [_speech(pitch, v) for pitch in PITCHES for v in range(VARIANTS)]
+    a_voices, b_voices = voices[:VARIANTS], voices[VARIANTS:]
     if not stereo:
-        return tuple(_pcm(array("h", s)) for s in [silence, *voices])
+        mixed = [
+            [max(-32767, min(32767, x + y)) for x, y in zip(a, b, strict=True)]
+            for a, b in zip(a_voices, b_voices, strict=True)
+        ]
+        return tuple(_pcm(array("h", s)) for s in [silence, *voices, *mixed])
+    pairs = [(silence, silence)]
+    pairs += [(voice, silence) for voice in a_voices]  # party A on the left
+    pairs += [(silence, voice) for voice in b_voices]  # party B on the right
+    pairs += list(zip(a_voices, b_voices, strict=True))  # both at once
     blocks = []
-    for index, left in enumerate([silence, *voices]):
-        right = silence
-        if index > VARIANTS:  # party B: voice on the right, silence on the left
-            left, right = silence, left
+    for left, right in pairs:
         frames = array("h", bytes(RATE * 2 * SAMPLE_WIDTH))
         frames[0::2] = array("h", left)
         frames[1::2] = array("h", right)
@@ -119,19 +128,54 @@ def _blocks(stereo: bool) -> tuple[bytes, ...]:
 def _pattern(seed: str) -> tuple[int, ...]:
     """Which block plays in each second: parties taking turns, with pauses; repeats after ~1 min.
 
-    Seeded by the recording id, so a file is the same on every request and every range of it
-    agrees with the whole.
+    As on a real call, the next speaker sometimes cuts in a second before the other has
+    finished (a block of both talking), and now and then nobody speaks for a while (a
+    hold while someone looks something up). Seeded by the recording id, so a file is the
+    same on every request and every range of it agrees with the whole.
     """
     rng = random.Random(f"turns:{seed}")
     speaker = rng.randrange(2)
     out: list[int] = []
     while len(out) < 60:
-        for _ in range(rng.randint(2, 6)):
-            out.append(1 + speaker * VARIANTS + rng.randrange(VARIANTS))
-        if rng.random() < 0.6:
+        turn = [1 + speaker * VARIANTS + rng.randrange(VARIANTS) for _ in range(rng.randint(2, 6))]
+        if out and out[-1] != SILENCE and rng.random() < 0.5:
+            out[-1] = BOTH + rng.randrange(VARIANTS)  # cuts in over the last second
+        out.extend(turn)
+        pause = rng.random()
+        if pause < 0.1:
+            out.extend([SILENCE] * rng.randint(6, 12))  # on hold
+        elif pause < 0.6:
             out.extend([SILENCE] * rng.randint(1, 2))
         speaker = 1 - speaker
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class TalkSpans:
+    """What a demo recording holds, second by second as it was made: each channel's
+    speaking seconds (one channel for mono), the seconds both talk at once, and the
+    longest run of seconds with nobody talking. A voice-activity detector should find
+    about these (its frames and hangover blur each edge by a fraction of a second)."""
+
+    speaking: tuple[int, ...]
+    overlap: int
+    longest_silence: int
+
+
+def talk_spans(duration: int, stereo: bool, seed: str) -> TalkSpans:
+    pattern = _pattern(seed)
+    blocks = [pattern[second % len(pattern)] for second in range(duration)]
+    left = [SILENCE < b <= VARIANTS or b >= BOTH for b in blocks]
+    right = [b > VARIANTS for b in blocks]
+    anyone = [a or b for a, b in zip(left, right, strict=True)]
+    longest = run = 0
+    for talking in anyone:
+        run = 0 if talking else run + 1
+        longest = max(longest, run)
+    both = sum(a and b for a, b in zip(left, right, strict=True))
+    if not stereo:
+        return TalkSpans((sum(anyone),), 0, longest)
+    return TalkSpans((sum(left), sum(right)), both, longest)
 
 
 def iter_wav(

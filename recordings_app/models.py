@@ -216,6 +216,25 @@ class IndexedRecording(models.Model):
     # prefix match that a b-tree index serves (varchar_pattern_ops on Postgres).
     from_rdigits = models.CharField(max_length=20, blank=True, db_default="")
     to_rdigits = models.CharField(max_length=20, blank=True, db_default="")
+    # Talk time (recordings_app/talk_time.py), from the audio, by the worker after a sync
+    # or on the first open of the page. `talk_state`: talk_time.State ("" not yet, queued,
+    # done, failed for good, upstream: SignalWire failed and it is tried again later) with
+    # `talk_reason` in words where it is not done. Speaking seconds per channel (mono: left
+    # only), the seconds both talk at once (stereo only), the longest silence (nobody
+    # talking), the seconds of audio analysed, and the speaking segments per channel for
+    # drawing ([[start, end], ...] in seconds, at most talk_time.MAX_SEGMENTS each).
+    # Database defaults, because the sync's upsert never writes them.
+    talk_state = models.CharField(max_length=8, blank=True, db_default="")
+    talk_reason = models.CharField(max_length=300, blank=True, db_default="")
+    talk_queued_at = models.DateTimeField(null=True)
+    talk_analysed_at = models.DateTimeField(null=True)
+    talk_channels = models.SmallIntegerField(null=True)
+    talk_duration_seconds = models.FloatField(null=True)
+    talk_left_seconds = models.FloatField(null=True)
+    talk_right_seconds = models.FloatField(null=True)
+    talk_overlap_seconds = models.FloatField(null=True)
+    talk_silence_seconds = models.FloatField(null=True)
+    talk_segments = models.JSONField(null=True)
 
     class Meta:
         constraints = [

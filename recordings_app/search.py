@@ -20,6 +20,11 @@ credential's own index (see listing.py), with the same table markup.
 - `status` is a status family (in_progress, done, no_audio, failed, other: see
   signalwire.STATUS_FAMILIES), which groups the words of both API families; any other
   word is matched as SignalWire's own status word (`status=completed`).
+- Talk time (recordings_app/talk_time.py): `min_silence` keeps recordings whose longest
+  silence is at least that many seconds; `min_left_share`/`max_left_share` bound the left
+  channel's share of the talking (left / (left + right), in percent; stereo recordings
+  that were analysed and in which someone spoke). Recordings not analysed yet match
+  neither.
 - Vanished recordings (deleted upstream) are not shown.
 """
 
@@ -69,6 +74,9 @@ FILTER_NAMES = (
     "max_duration",
     "min_price",
     "max_price",
+    "min_silence",
+    "min_left_share",
+    "max_left_share",
     "q",
     "sort",
 )
@@ -160,6 +168,15 @@ class RecordingFilters(forms.Form):
     max_duration = forms.IntegerField(required=False, min_value=0, max_value=10**7)
     min_price = forms.DecimalField(required=False, min_value=0, max_digits=18, decimal_places=6)
     max_price = forms.DecimalField(required=False, min_value=0, max_digits=18, decimal_places=6)
+    min_silence = forms.IntegerField(
+        required=False, min_value=0, max_value=10**7, label="Longest silence"
+    )
+    min_left_share = forms.IntegerField(
+        required=False, min_value=0, max_value=100, label="Left channel's share of the talking"
+    )
+    max_left_share = forms.IntegerField(
+        required=False, min_value=0, max_value=100, label="Left channel's share of the talking"
+    )
     q = forms.CharField(required=False, max_length=MAX_QUERY, strip=True)
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
     tracks = TRACKS  # the choices the form offers; others are accepted
@@ -205,6 +222,7 @@ class RecordingFilters(forms.Form):
             ("from", "to", "date range"),
             ("min_duration", "max_duration", "duration range"),
             ("min_price", "max_price", "price range"),
+            ("min_left_share", "max_left_share", "talk share range"),
         ):
             if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
                 self.add_error(high, f"The {what} ends before it starts.")  # marks the end
@@ -269,9 +287,25 @@ def filtered(credential, data: dict):
         rows = rows.filter(price__gte=data["min_price"])
     if data.get("max_price") is not None:
         rows = rows.filter(price__lte=data["max_price"])
+    rows = _talk_time_match(rows, data)
     if data.get("q"):
         rows = rows.filter(_q_match(data))
     return rows.order_by(*SORTS[data.get("sort") or "-created"])
+
+
+def _talk_time_match(rows, data: dict):
+    """Talk-time filters: the longest silence, and the left channel's share of the talk."""
+    if data.get("min_silence") is not None:
+        rows = rows.filter(talk_silence_seconds__gte=data["min_silence"])
+    low, high = data.get("min_left_share"), data.get("max_left_share")
+    if low is not None or high is not None:
+        total = F("talk_left_seconds") + F("talk_right_seconds")
+        rows = rows.alias(talk_total=total).filter(talk_total__gt=0)
+        if low is not None:
+            rows = rows.filter(talk_left_seconds__gte=F("talk_total") * (low / 100))
+        if high is not None:
+            rows = rows.filter(talk_left_seconds__lte=F("talk_total") * (high / 100))
+    return rows
 
 
 ID_COLUMNS = ("recording_id", "leg_id", "call_sid", "conference_id")

@@ -15,6 +15,11 @@ The scheduler also queues `prune` (recordings_app.retention) once a day: its own
 records are the record of when it last ran, and the check and the enqueue happen under
 one lock (an IMMEDIATE transaction on SQLite, an advisory lock on PostgreSQL), so
 several workers queue it once.
+
+After each sync that finished, `analyse_talk_time` is queued for the credential: talk
+time (recordings_app/talk_time.py) of up to talk_time.PER_PASS recordings new to the
+index, newest first. Opening a recording's page queues its own analysis
+(`request_talk_time`) when it has none yet.
 """
 
 import logging
@@ -27,8 +32,8 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from recordings_app import index, retention
-from recordings_app.models import Credential, IndexSync
+from recordings_app import index, retention, talk_time
+from recordings_app.models import Credential, IndexedRecording, IndexSync
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +52,37 @@ PRUNE_LOCK = 0x5052554E45
 def sync_credential(credential_id: int, full: bool = False) -> None:
     """Sync one credential's index; a credential deleted meanwhile is nothing to do."""
     credential = Credential.objects.filter(pk=credential_id).first()
-    if credential is not None:
-        index.run_sync(credential, full=full)
+    if credential is None:
+        return
+    state = index.run_sync(credential, full=full)
+    if state is not None and state.state == IndexSync.State.IDLE:
+        # A task of its own, so the sync's state is final before any media is fetched.
+        analyse_talk_time.enqueue(credential.pk)
+
+
+@task()
+def analyse_talk_time(credential_id: int, recording_id: str = "") -> int:
+    """Talk time of one recording (opened in the dashboard), or of a bounded batch of
+    those new to the index (after a sync); returns how many were analysed."""
+    credential = Credential.objects.filter(pk=credential_id).first()
+    if credential is None:
+        return 0
+    if recording_id:
+        talk_time.analyse_recording(credential, recording_id)
+        return 1
+    return talk_time.analyse_new(credential)
+
+
+def request_talk_time(credential: Credential, row: IndexedRecording | None) -> bool:
+    """The recording's page was opened: queue its analysis unless it has one, is queued,
+    or has no audio. True if this call queued it."""
+    if not talk_time.needs_queueing(row):
+        return False
+    if not talk_time.claim(credential, row.recording_id, row.talk_state):
+        return False
+    analyse_talk_time.enqueue(credential.pk, row.recording_id)
+    row.refresh_from_db()
+    return True
 
 
 def is_pending(state: IndexSync, now: datetime) -> bool:

@@ -25,6 +25,11 @@ urlpatterns = [
         name="recording_peaks",
     ),
     path(
+        "recordings/<str:recording_id>/talk-time/",
+        recordings.recording_talk_time,
+        name="recording_talk_time",
+    ),
+    path(
         "recordings/<str:recording_id>/delete/",
         recordings.recording_delete,
         name="recording_delete",

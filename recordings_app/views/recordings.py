@@ -14,7 +14,17 @@ from django.views.decorators.http import (
 )
 from django.views.decorators.vary import vary_on_headers
 
-from recordings_app import audit, exports, index, listing, paging, search, waveform
+from recordings_app import (
+    audit,
+    exports,
+    index,
+    listing,
+    paging,
+    search,
+    talk_time,
+    tasks,
+    waveform,
+)
 from recordings_app.access import (
     active_credential,
     browser_cache_control,
@@ -120,6 +130,8 @@ def recording_detail(request: HttpRequest, recording_id: str):
     recording = credential.client().get_recording(recording_id)
     recording = listing.with_own_parties(credential, recording)
     audit.record(request, audit.Action.VIEW, recording_id=recording_id, credential=credential)
+    talk_row = talk_time.indexed_row(credential, recording_id)
+    tasks.request_talk_time(credential, talk_row)  # the first open queues its analysis
     return render(
         request,
         "recordings/detail.html",
@@ -129,8 +141,20 @@ def recording_detail(request: HttpRequest, recording_id: str):
             "phone_region": request.phone_region,
             "can_delete": request.user.has_perm("recordings_app.delete_recording"),
             "listeners": audit.listeners(request, recording_id),
+            "talk": talk_time.shown(talk_row),
         },
     )
+
+
+@require_GET
+@login_required
+def recording_talk_time(request: HttpRequest, recording_id: str):
+    """The talk-time panel alone, from the index: polled by htmx while the analysis is
+    queued, with the bars under the waveform swapped in out of band."""
+    recording_id = checked_recording_id(recording_id)
+    credential = active_credential(request)
+    talk = talk_time.shown(talk_time.indexed_row(credential, recording_id))
+    return render(request, "recordings/_talk_time.html", {"talk": talk, "oob": True})
 
 
 @require_POST
