@@ -26,7 +26,7 @@ SUMS = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("recordings_app", "0011_bulk_permissions"),
+        ("recordings_app", "0014_talk_time"),
     ]
 
     operations = [
