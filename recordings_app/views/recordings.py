@@ -14,7 +14,17 @@ from django.views.decorators.http import (
 )
 from django.views.decorators.vary import vary_on_headers
 
-from recordings_app import audit, exports, index, listing, paging, search, waveform
+from recordings_app import (
+    audit,
+    exports,
+    index,
+    listing,
+    notes,
+    paging,
+    search,
+    sharing,
+    waveform,
+)
 from recordings_app.access import (
     active_credential,
     browser_cache_control,
@@ -129,6 +139,8 @@ def recording_detail(request: HttpRequest, recording_id: str):
             "phone_region": request.phone_region,
             "can_delete": request.user.has_perm("recordings_app.delete_recording"),
             "listeners": audit.listeners(request, recording_id),
+            **notes.panel(request, credential, recording_id),
+            **sharing.form_context(request),
         },
     )
 
