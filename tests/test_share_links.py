@@ -32,7 +32,7 @@ def make_link(client, recording, **fields) -> str:
     data = {"hours": "24", "at": "", **fields}
     response = client.post(f"/recordings/{recording['id']}/share/", data)
     assert response.status_code == 200, text(response)
-    url = re.search(r'value="(http://testserver/shared/\?k=[^"]+)"', text(response)).group(1)
+    url = re.search(r'value="(http://testserver/shared/\?token=[^"]+)"', text(response)).group(1)
     return url.removeprefix("http://testserver")
 
 
@@ -45,7 +45,7 @@ def audio_url(link: str) -> str:
 
 def test_a_supervisor_makes_a_link_shown_once_and_kept_only_as_a_hash(alice_client, playable):
     link = make_link(alice_client, playable, at="0:07", allow_download="1")
-    token = link.split("k=", 1)[1]
+    token = link.split("token=", 1)[1]
     assert len(token) >= 43  # 32 random bytes
     stored = ShareLink.objects.get()
     assert stored.token_hash == sharing.token_hash(token) and token not in stored.token_hash
@@ -217,7 +217,7 @@ def test_a_link_stops_when_its_sharer_loses_the_permission(alice, alice_client, 
 
 
 def test_a_made_up_token_is_a_404(bob):
-    response = browser_of(bob).get("/shared/?k=" + "A" * 43)
+    response = browser_of(bob).get("/shared/?token=" + "A" * 43)
     assert response.status_code == 404 and "not one the dashboard made" in text(response)
 
 
@@ -229,7 +229,7 @@ def test_each_address_is_rate_limited_good_tokens_or_bad(alice_client, bob, play
     link = make_link(alice_client, playable)
     guesser = Client()
     for _ in range(sharing.RATE_LIMIT):
-        assert guesser.get("/shared/?k=guess", REMOTE_ADDR="192.0.2.66").status_code == 404
+        assert guesser.get("/shared/?token=guess", REMOTE_ADDR="192.0.2.66").status_code == 404
     response = guesser.get(link, REMOTE_ADDR="192.0.2.66")
     assert response.status_code == 429 and "Wait a minute" in text(response)
     assert guesser.get(link, REMOTE_ADDR="192.0.2.67").status_code == 200  # another address

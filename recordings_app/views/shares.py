@@ -1,8 +1,9 @@
 """Share links: making one (/recordings/<id>/share/), the user's live links (/shares/),
-revoking one, and the shared recording's page and audio (/shared/?k=<token>).
+revoking one, and the shared recording's page and audio (/shared/?token=<token>).
 
-The token travels in the query string, never the path: the request log records paths
-only, so no log holds a working link."""
+The token travels in the query string as `token=`, never in the path: the request log
+records paths only, and the Sentry scrubber (dashboard/sentry.py) masks any pair whose
+name says token, so neither holds a working link."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
@@ -35,7 +36,7 @@ def share_create(request: HttpRequest, recording_id: str) -> HttpResponse:
         at=form.cleaned_data["at"],
         allow_download=form.cleaned_data["allow_download"],
     )
-    url = request.build_absolute_uri(reverse("shared_recording") + "?k=" + token)
+    url = request.build_absolute_uri(reverse("shared_recording") + "?token=" + token)
     return render(
         request,
         "shares/created.html",
@@ -62,7 +63,7 @@ def share_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _shared_link(request: HttpRequest):
     sharing.check_rate(request)
-    return sharing.link_for(request, request.GET.get("k", "")[:100])
+    return sharing.link_for(request, request.GET.get("token", "")[:100])
 
 
 @require_GET
@@ -77,7 +78,7 @@ def shared_recording(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "shares/shared.html",
-        {"link": link, "recording": recording, "token": request.GET["k"]},
+        {"link": link, "recording": recording, "token": request.GET["token"]},
     )
 
 
