@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from recordings_app import audit, notes
 from recordings_app.access import client_address
-from recordings_app.errors import Problem
+from recordings_app.errors import Explanation, Problem
 from recordings_app.models import Credential, ShareLink
 
 MAX_VALIDITY = timedelta(days=7)
@@ -119,12 +119,15 @@ def check_rate(request: HttpRequest) -> None:
         cache.set(key, 1, RATE_WINDOW * 2)
         count = 1
     if count > RATE_LIMIT:
-        raise Problem(
+        problem = Problem(429, "Too many requests", "")
+        problem.explanation = Explanation(
             429,
             "Too many requests",
             "This address has opened share links too often in the last minute. "
             "Wait a minute and try again.",
+            retry_after=RATE_WINDOW - int(timezone.now().timestamp()) % RATE_WINDOW,
         )
+        raise problem
 
 
 def link_for(request: HttpRequest, token: str) -> ShareLink:

@@ -66,15 +66,19 @@ def test_a_supervisor_makes_a_link_shown_once_and_kept_only_as_a_hash(alice_clie
     assert token not in text(alice_client.get("/shares/"))
 
 
-def test_without_the_permission_there_is_no_form_and_no_link(alice_client, bob, playable, alice):
+def test_without_the_permission_there_is_no_form_no_menu_and_no_link(
+    alice_client, bob, playable, alice
+):
     """bob is no Supervisor: even on alice's credentials, shared with him, he cannot."""
     Credential.objects.get(user=alice).shared_with_users.add(bob)
     Credential.objects.filter(user=bob).delete()
     bob_client = browser_of(bob)
-    assert "Share a link" not in text(bob_client.get(f"/recordings/{playable['id']}/"))
+    page = text(bob_client.get(f"/recordings/{playable['id']}/"))
+    assert "Share a link" not in page and 'href="/shares/"' not in page
     response = bob_client.post(f"/recordings/{playable['id']}/share/", {"hours": "24"})
     assert response.status_code == 403 and not ShareLink.objects.exists()
-    assert "Share a link" in text(alice_client.get(f"/recordings/{playable['id']}/"))
+    page = text(alice_client.get(f"/recordings/{playable['id']}/"))
+    assert "Share a link" in page and 'href="/shares/"' in page
 
 
 @pytest.mark.parametrize("hours", ["169", "720", "0", "-1", "x"])
@@ -232,4 +236,5 @@ def test_each_address_is_rate_limited_good_tokens_or_bad(alice_client, bob, play
         assert guesser.get("/shared/?token=guess", REMOTE_ADDR="192.0.2.66").status_code == 404
     response = guesser.get(link, REMOTE_ADDR="192.0.2.66")
     assert response.status_code == 429 and "Wait a minute" in text(response)
+    assert 0 < int(response["Retry-After"]) <= sharing.RATE_WINDOW
     assert guesser.get(link, REMOTE_ADDR="192.0.2.67").status_code == 200  # another address
