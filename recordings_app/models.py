@@ -414,6 +414,7 @@ class AuditEvent(models.Model):
         SHARE_CREATE = "share_create", "Made a share link"
         SHARE_REVOKE = "share_revoke", "Revoked a share link"
         SHARE_OPEN = "share_open", "Opened a share link"
+        SHARE_LISTEN = "share_listen", "Listened through a share link"
         SHARE_DOWNLOAD = "share_download", "Downloaded through a share link"
         # An expired, revoked or no longer usable link, or a download it does not allow.
         SHARE_REFUSED = "share_refused", "Share link refused"

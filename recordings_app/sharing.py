@@ -8,7 +8,8 @@ sharer's credential, for a chosen time of at most MAX_VALIDITY.
 - Listening only, unless the sharer allowed downloads when making it.
 - A link stops working when it expires, is revoked, or its sharer can no longer use the
   credential or make links: it then answers 410 and says which.
-- Every opening and download is audited with the client's address; so is every refusal.
+- Every opening, listen (the audio from its first byte, once per address in half an
+  hour) and download is audited with the client's address; so is every refusal.
 - Each address may ask for at most RATE_LIMIT share-link pages and audio requests (a
   seek is one) per RATE_WINDOW, good tokens or bad: guessing is slow as well as hopeless.
 """
@@ -39,6 +40,7 @@ VALIDITY_CHOICES = [
 RATE_LIMIT = 120
 RATE_WINDOW = 60  # seconds
 PERMISSION = "recordings_app.share_recording"
+LISTEN_SESSION = timedelta(minutes=30)
 
 
 class ShareForm(forms.Form):
@@ -163,6 +165,15 @@ def _why_not_usable(link: ShareLink) -> str:
 
 def record_open(request: HttpRequest, link: ShareLink) -> None:
     _record_use(request, link, audit.Action.SHARE_OPEN, "")
+
+
+def record_listen(request: HttpRequest, link: ShareLink) -> None:
+    """The audio delivered from its first byte: the page's player loading it, or anyone
+    fetching the audio URL alone. Once per link and address per LISTEN_SESSION, as
+    seeking and replaying ask again."""
+    key = f"share-listen:{link.pk}:{client_address(request)}"
+    if cache.add(key, 1, int(LISTEN_SESSION.total_seconds())):
+        _record_use(request, link, audit.Action.SHARE_LISTEN, "")
 
 
 def record_download(request: HttpRequest, link: ShareLink) -> None:

@@ -135,6 +135,28 @@ def test_the_link_opens_that_recording_only(alice_client, bob, playable, demo_sp
     assert playable["id"] not in listing
 
 
+def test_fetching_the_audio_alone_is_audited_as_a_listen_once_per_address(
+    alice_client, bob, playable
+):
+    """Whoever fetches the audio URL without opening the page is in the trail too;
+    seeking and replaying within half an hour are the same listen."""
+    link = make_link(alice_client, playable)
+    bob_client = browser_of(bob)
+    for wanted in ("bytes=0-", "bytes=5000-5999", "bytes=0-99"):
+        response = bob_client.get(
+            audio_url(link), headers={"Range": wanted}, REMOTE_ADDR="198.51.100.6"
+        )
+        assert response.status_code == 206
+        body(response)
+    bob_client.get(audio_url(link), headers={"Range": "bytes=0-"}, REMOTE_ADDR="198.51.100.9")
+    listens = AuditEvent.objects.filter(action=Action.SHARE_LISTEN).order_by("id")
+    assert [(e.username, e.remote_addr) for e in listens] == [
+        ("bob", "198.51.100.6"),
+        ("bob", "198.51.100.9"),
+    ]
+    assert not AuditEvent.objects.filter(action=Action.SHARE_OPEN).exists()
+
+
 def test_by_default_the_link_needs_a_log_in(alice_client, playable, client):
     link = make_link(alice_client, playable)
     anonymous = Client()

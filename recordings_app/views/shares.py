@@ -95,8 +95,11 @@ def shared_audio(request: HttpRequest):
         sharing.refuse_download(request, link)
     wanted = audio_stream.wanted_range(request)
     recording, media = audio_stream.open_audio(link.credential.client(), link.recording_id, wanted)
-    if attachment and request.method == "GET" and media.starts_at_zero:
-        sharing.record_download(request, link)
+    if request.method == "GET" and media.starts_at_zero:
+        if attachment:
+            sharing.record_download(request, link)
+        else:
+            sharing.record_listen(request, link)
     return audio_stream.audio_response(
         request,
         link.recording_id,
