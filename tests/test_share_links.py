@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
+from demo_space import DEMO_PROJECT_ID
 from recordings_app import sharing
 from recordings_app.models import AuditEvent, Credential, ShareLink
 from tests.conftest import body, text
@@ -99,6 +100,14 @@ def test_a_link_to_a_recording_the_sharer_cannot_see_is_not_made(alice_client):
         "/recordings/3f1c2a9e-8b7d-4e21-9a55-0c6d2b1e7f40/share/", {"hours": "24"}
     )
     assert response.status_code == 404 and not ShareLink.objects.exists()
+
+
+def test_a_recording_without_audio_is_not_shared(alice_client, demo_space):
+    failed = demo_space.add_recording(DEMO_PROJECT_ID, status="failed", error_code="x")
+    assert "Share a link" not in text(alice_client.get(f"/recordings/{failed['id']}/"))
+    response = alice_client.post(f"/recordings/{failed['id']}/share/", {"hours": "24"})
+    assert response.status_code == 400 and "no audio" in text(response)
+    assert not ShareLink.objects.exists()
 
 
 # ---------------------------------------------------------------------- opening links

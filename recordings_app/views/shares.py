@@ -24,9 +24,11 @@ def share_create(request: HttpRequest, recording_id: str) -> HttpResponse:
     recording_id = checked_recording_id(recording_id)
     credential = active_credential(request)
     recording = credential.client().get_recording(recording_id)  # only one that is there
+    if not recording.has_audio:
+        raise Problem(400, "Nothing to share", "This recording has no audio to listen to.")
     form = sharing.ShareForm(request.POST)
     if not form.is_valid():
-        reasons = " ".join(e for errors in form.errors.values() for e in errors)
+        reasons = " ".join(str(e) for errors in form.errors.values() for e in errors)
         raise Problem(400, "The share link was not made", reasons)
     link, token = sharing.create_link(
         request,
