@@ -363,6 +363,10 @@ PHONE_REGION = os.environ.get("PHONE_REGION", "US").strip().upper()
 if not (len(PHONE_REGION) == 2 and PHONE_REGION.isascii() and PHONE_REGION.isalpha()):
     raise ImproperlyConfigured(f"PHONE_REGION must be a two-letter region, not {PHONE_REGION!r}")
 
+# Share links (recordings_app/sharing.py): off, a link plays only for someone logged in
+# to the dashboard; on, for anyone who holds it.
+SHARE_LINKS_PUBLIC = envbool("SHARE_LINKS_PUBLIC", "0")
+
 # Upstream deadlines. The read timeout counts per socket read, so an answer that trickles
 # a byte at a time never trips it: every API call also ends within this many seconds,
 # retries included (connecting, the headers and the whole JSON body). A media stream's

@@ -476,6 +476,17 @@ class AuditEvent(models.Model):
         CREDENTIAL_ACTIVATE = "credential_activate", "Switched credentials"
         CREDENTIAL_REMOVE = "credential_remove", "Removed credentials"
         CREDENTIAL_SHARE = "credential_share", "Changed who credentials are shared with"
+        NOTE_ADD = "note_add", "Added a note"
+        NOTE_EDIT = "note_edit", "Edited a note"
+        TAG_ADD = "tag_add", "Tagged"
+        TAG_REMOVE = "tag_remove", "Removed a tag"
+        SHARE_CREATE = "share_create", "Made a share link"
+        SHARE_REVOKE = "share_revoke", "Revoked a share link"
+        SHARE_OPEN = "share_open", "Opened a share link"
+        SHARE_LISTEN = "share_listen", "Listened through a share link"
+        SHARE_DOWNLOAD = "share_download", "Downloaded through a share link"
+        # An expired, revoked or no longer usable link, or a download it does not allow.
+        SHARE_REFUSED = "share_refused", "Share link refused"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     # The name is kept as text too, so the trail outlives a deleted account.
@@ -509,3 +520,86 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are never deleted.")
+
+
+# ----------------------------------------------------------------- notes, tags, shares
+# Notes and tags belong to a credential, not to a user: everyone who uses the credential
+# (its owner and those it is shared with) sees the same ones, as they see the same
+# recordings. Rows name the recording by id only: the recording lives in SignalWire.
+
+
+class RecordingNote(models.Model):
+    """A note on a recording, optionally at a moment in its audio (`at_seconds`).
+    Editable by its author for `notes.EDIT_WINDOW` after it was written, then never."""
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="+")
+    recording_id = models.CharField(max_length=36)
+    # The name is kept as text too, so a note outlives its author's account.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=150)
+    text = models.TextField(max_length=2000)
+    at_seconds = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["credential", "recording_id"], name="notes_of_recording")]
+
+    def __str__(self) -> str:
+        return f"note by {self.author_name} on {self.recording_id}"
+
+
+class RecordingTag(models.Model):
+    """A tag (a short lower-case word) on a recording, once per credential."""
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="+")
+    recording_id = models.CharField(max_length=36)
+    name = models.CharField(max_length=32)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "recording_id", "name"], name="one_tag_per_recording"
+            )
+        ]
+        # The tag filter: which recordings of a credential carry a tag.
+        indexes = [models.Index(fields=["credential", "name"], name="recordings_by_tag")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShareLink(models.Model):
+    """A link to one recording (or a moment in it) that a user with `share_recording`
+    made, played through their credential. Only a SHA-256 of the token is kept: the
+    link itself is shown once, when it is made."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links"
+    )
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="+")
+    recording_id = models.CharField(max_length=36)
+    at_seconds = models.PositiveIntegerField(null=True, blank=True)
+    allow_download = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"share of {self.recording_id} by {self.user_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

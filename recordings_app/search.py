@@ -15,6 +15,10 @@ credential's own index (see listing.py), with the same table markup.
   (their profile's, else PHONE_REGION); four digits or more that are not a whole
   number match the end of a number (the last four digits a customer gives). Input that
   could be either (`0100`) matches both.
+- The search box also matches words of the credential's notes (any case) and its tags
+  (`#refund` or `refund`), whatever else the text may be; text that is no number, no id
+  and in no note or tag is refused with the reason. `tag` keeps only recordings with
+  that tag. Notes and tags are per credential (recordings_app/notes.py).
 - Sorting by price orders the numbers whatever their currency; totals never add
   currencies. Ties are broken by creation time, then id, so pages are stable.
 - `status` is a status family (in_progress, done, no_audio, failed, other: see
@@ -41,7 +45,7 @@ from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, F, Q, Sum
 
-from recordings_app import index
+from recordings_app import index, notes
 from recordings_app.errors import Problem
 from recordings_app.signalwire import SOURCE_LABELS, STATUS_FAMILIES, PageTotals
 
@@ -78,6 +82,7 @@ FILTER_NAMES = (
     "min_left_share",
     "max_left_share",
     "q",
+    "tag",
     "sort",
 )
 _WORD = re.compile(r"^[a-z0-9_-]{1,32}$")
@@ -178,6 +183,7 @@ class RecordingFilters(forms.Form):
         required=False, min_value=0, max_value=100, label="Left channel's share of the talking"
     )
     q = forms.CharField(required=False, max_length=MAX_QUERY, strip=True)
+    tag = forms.CharField(required=False, max_length=33, strip=True)
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
     tracks = TRACKS  # the choices the form offers; others are accepted
 
@@ -201,17 +207,20 @@ class RecordingFilters(forms.Form):
     def clean_track(self):
         return _word(self.cleaned_data["track"])
 
+    def clean_tag(self):
+        value = self.cleaned_data["tag"].lower().lstrip("#")
+        if value and not notes.TAG.match(value):
+            raise forms.ValidationError("A tag is a word of letters, digits and dashes.")
+        return value
+
     def clean_q(self):
         value = self.cleaned_data["q"]
         if not value:
             return value
         piece = value.lower() if is_id_piece(value.lower()) else ""
         numbers = number_search(value, self.region)
-        if not piece and numbers is None:
-            raise forms.ValidationError(
-                "Search by a phone number (or its last 4 digits or more), or by a "
-                "recording, leg, call or conference ID."
-            )
+        # Anything else may be words of a note or a tag: `filtered` checks, knowing the
+        # credential whose notes to read.
         self.cleaned_data["q_numbers"] = numbers
         self.cleaned_data["q_id"] = piece
         return value
@@ -288,8 +297,10 @@ def filtered(credential, data: dict):
     if data.get("max_price") is not None:
         rows = rows.filter(price__lte=data["max_price"])
     rows = _talk_time_match(rows, data)
+    if data.get("tag"):
+        rows = rows.filter(notes.tagged(credential, data["tag"]))
     if data.get("q"):
-        rows = rows.filter(_q_match(data))
+        rows = rows.filter(_q_match(credential, data))
     return rows.order_by(*SORTS[data.get("sort") or "-created"])
 
 
@@ -311,9 +322,20 @@ def _talk_time_match(rows, data: dict):
 ID_COLUMNS = ("recording_id", "leg_id", "call_sid", "conference_id")
 
 
-def _q_match(data: dict) -> Q:
-    """The search box: the ids it may be (whole, or a prefix) or the numbers."""
-    match = Q(pk__in=[])
+def _q_match(credential, data: dict) -> Q:
+    """The search box: the ids it may be (whole, or a prefix), the numbers, or words of
+    the credential's notes and tags. What is none of these is a 400 that says so."""
+    words = notes.matching_recordings(credential, data["q"])
+    only_words = not data.get("q_id") and data.get("q_numbers") is None
+    if only_words and not index.indexed_recordings(credential).filter(words).exists():
+        raise Problem(
+            400,
+            "These filters are not valid",
+            "Search by a phone number (or its last 4 digits or more), by a recording, "
+            "leg, call or conference ID, or by words of a note or a tag: no note or "
+            f"tag of {credential.label} has “{data['q']}”.",
+        )
+    match = words
     piece = data.get("q_id", "")
     if piece:
         lookup = "" if len(piece) == 36 else "__startswith"

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from recordings_app.views import activity, audio, costs, credentials, profile, recordings, sync
+from recordings_app.views import (
+    activity,
+    audio,
+    costs,
+    credentials,
+    notes,
+    profile,
+    recordings,
+    shares,
+    sync,
+)
 
 urlpatterns = [
     path("recordings/", recordings.recordings_list, name="recordings_list"),
@@ -34,6 +44,20 @@ urlpatterns = [
         recordings.recording_delete,
         name="recording_delete",
     ),
+    path("recordings/<str:recording_id>/notes/", notes.note_add, name="note_add"),
+    path("recordings/<str:recording_id>/notes/<int:pk>/", notes.note_edit, name="note_edit"),
+    path("recordings/<str:recording_id>/tags/", notes.tag_add, name="tag_add"),
+    path(
+        "recordings/<str:recording_id>/tags/<str:name>/remove/",
+        notes.tag_remove,
+        name="tag_remove",
+    ),
+    path("recordings/<str:recording_id>/share/", shares.share_create, name="share_create"),
+    path("shares/", shares.share_list, name="share_list"),
+    path("shares/<int:pk>/revoke/", shares.share_revoke, name="share_revoke"),
+    # The token is in the query string (?token=), never the path: see views/shares.py.
+    path("shared/", shares.shared_recording, name="shared_recording"),
+    path("shared/audio/", shares.shared_audio, name="shared_audio"),
     path("index/status/", sync.index_status, name="index_status"),
     path("index/refresh/", sync.index_refresh, name="index_refresh"),
     path("costs/", costs.costs_report, name="costs_report"),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("recordings_app", "0011_bulk_permissions"),
+        ("recordings_app", "0013_notes_tags_share_links"),
     ]
 
     operations = [

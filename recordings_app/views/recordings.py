@@ -19,8 +19,10 @@ from recordings_app import (
     exports,
     index,
     listing,
+    notes,
     paging,
     search,
+    sharing,
     talk_time,
     tasks,
     waveform,
@@ -142,6 +144,8 @@ def recording_detail(request: HttpRequest, recording_id: str):
             "can_delete": request.user.has_perm("recordings_app.delete_recording"),
             "listeners": audit.listeners(request, recording_id),
             "talk": talk_time.shown(talk_row),
+            **notes.panel(request, credential, recording_id),
+            **sharing.form_context(request),
         },
     )
 

@@ -503,6 +503,76 @@
   document.addEventListener("htmx:afterSettle", mountAll);
   document.addEventListener("htmx:historyRestore", mountAll);
 
+  // ------------------------------------------- notes on the waveform (issue 15)
+  // Kept apart from the player above. Each note with a moment (the notes panel's
+  // [data-note-at] items) is a marker on the waveform; clicking a marker or a note's time
+  // seeks there; "Use the player's time" fills the new note's moment.
+
+  function noteMoments() {
+    var panel = document.querySelector("[data-notes-panel]");
+    if (!panel) return [];
+    return Array.prototype.map.call(panel.querySelectorAll("[data-note-at]"), function (item) {
+      var text = item.querySelector(".note-text");
+      return { at: parseFloat(item.dataset.noteAt), text: text ? text.textContent.trim() : "" };
+    });
+  }
+
+  function drawNoteMarkers() {
+    var now = document.querySelector("[data-note-now]");
+    if (now) now.hidden = !view;
+    if (!view) return;
+    if (engine.audio && !engine.audio.dataset.noteMarkers) {
+      engine.audio.dataset.noteMarkers = "watched";
+      engine.audio.addEventListener("durationchange", drawNoteMarkers);
+    }
+    var wave = view.section.querySelector(".waveform");
+    if (!wave) return;
+    var layer = wave.querySelector(":scope > .note-markers");
+    if (!layer) {
+      layer = document.createElement("div");
+      layer.className = "note-markers";
+      wave.appendChild(layer);
+    }
+    var duration = (view.isActive() && engine.audio.duration) || parseFloat(view.root.dataset.duration) || 0;
+    layer.textContent = "";
+    if (!isFinite(duration) || duration <= 0) return;
+    noteMoments().forEach(function (note) {
+      if (!(note.at >= 0) || note.at > duration) return;
+      var marker = document.createElement("button");
+      marker.type = "button";
+      marker.className = "note-marker";
+      marker.tabIndex = -1; // the notes list beside the player is the keyboard's way in
+      marker.dataset.noteSeek = String(note.at);
+      marker.style.left = (100 * note.at / duration) + "%";
+      marker.title = clock(note.at) + " " + note.text;
+      layer.appendChild(marker);
+    });
+  }
+
+  function seekToNote(at) {
+    if (!view) return;
+    if (view.isActive()) engine.seek(at);
+    else view.activate(at);
+  }
+
+  document.addEventListener("click", function (event) {
+    var seek = event.target.closest("[data-note-seek]");
+    if (seek) {
+      event.preventDefault();
+      seekToNote(parseFloat(seek.dataset.noteSeek));
+      return;
+    }
+    var now = event.target.closest("[data-note-now]");
+    if (now && view) {
+      var field = now.closest("form").querySelector("[name='at']");
+      field.value = clock(view.isActive() ? engine.audio.currentTime : 0);
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", drawNoteMarkers);
+  document.addEventListener("htmx:afterSettle", drawNoteMarkers);
+  document.addEventListener("htmx:historyRestore", drawNoteMarkers);
+
   // For the browser tests and the curious: the state the UI shows, read-only.
   window.recordingsPlayer = {
     state: function () {
