@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--credentials", type=int, default=50)
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/bench_costs")
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database, and reuse one kept before"
+    )
     args = parser.parse_args()
     if urlsplit(args.database).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("loopback only")
@@ -44,8 +47,12 @@ def main() -> None:
     name = urlsplit(args.database).path.lstrip("/")
     admin = args.database.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        args.kept = args.keep and bool(
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        )
+        if not args.kept:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = args.database
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
     try:
@@ -54,8 +61,9 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not args.keep:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args) -> None:
@@ -75,29 +83,12 @@ def run(args) -> None:
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["*"]
     call_command("migrate", verbosity=0)
-    user = User.objects.create_user("bench")
-    credentials = []
-    for number in range(args.credentials):
-        credential = Credential(user=user, label=f"bench {number}", space="demo")
-        credential.project_id = f"00000000-0000-4000-8000-{number:012d}"
-        credential.set_token("bench-token")
-        credential.save()
-        credentials.append(credential)
-    Credential.objects.filter(pk=credentials[0].pk).update(is_active=True)
-
-    now = timezone.now()
-    started = time.perf_counter()
-    fill(connection, [c.pk for c in credentials], args.rows, now)
-    print(
-        f"{args.rows:,} rows over {args.credentials} credentials "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
-    started = time.perf_counter()
-    built = rebuild_daily(credentials)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(f"daily figures built ({built}) and analyzed in {time.perf_counter() - started:.1f} s")
-
+    if args.kept:
+        user = User.objects.get(username="bench")
+        credentials = list(Credential.objects.filter(user=user).order_by("pk"))
+        now = timezone.now()
+    else:
+        user, credentials, now = make(args, connection)
     client = Client()
     client.force_login(user)
     client.cookies["tz"] = "Europe/Berlin"
@@ -133,6 +124,39 @@ def run(args) -> None:
         )
         if not same:
             raise SystemExit(f"{label}: the daily figures and the rows disagree")
+
+
+def make(args, connection):
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.utils import timezone
+
+    from recordings_app.models import Credential
+
+    user = User.objects.create_user("bench")
+    user.groups.add(Group.objects.get(name="Supervisor"))  # view_costs
+    credentials = []
+    for number in range(args.credentials):
+        credential = Credential(user=user, label=f"bench {number}", space="demo")
+        credential.project_id = f"00000000-0000-4000-8000-{number:012d}"
+        credential.set_token("bench-token")
+        credential.save()
+        credentials.append(credential)
+    Credential.objects.filter(pk=credentials[0].pk).update(is_active=True)
+
+    now = timezone.now()
+    started = time.perf_counter()
+    fill(connection, [c.pk for c in credentials], args.rows, now)
+    print(
+        f"{args.rows:,} rows over {args.credentials} credentials "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    started = time.perf_counter()
+    built = rebuild_daily(credentials)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"daily figures built ({built}) and analyzed in {time.perf_counter() - started:.1f} s")
+    return user, credentials, now
 
 
 def comparable(report: dict):
@@ -181,25 +205,38 @@ def fill(connection, credential_ids: list[int], count: int, now) -> None:
                     to_address, direction, numbers_state, from_rdigits, to_rdigits)
                 SELECT %(credential)s, md5(%(credential)s || ':' || n)::uuid::text,
                     to_timestamp(epoch), epoch, to_timestamp(epoch + 60),
-                    CASE WHEN n %% 17 = 0 THEN NULL ELSE 5 + (n * 7919) %% 600 END,
-                    CASE WHEN n %% 29 = 0 THEN NULL
+                    CASE WHEN n %% 97 = 0 THEN NULL ELSE 5 + (n * 7919) %% 600 END,
+                    CASE WHEN n %% 31 = 0 THEN NULL
                          ELSE round(((n * 31) %% 400) * 0.0025, 6) END,
-                    CASE WHEN n %% 29 = 0 THEN '' WHEN n %% 20 = 0 THEN 'EUR' ELSE 'USD' END,
-                    (ARRAY['completed','failed','in-progress','no_input','paused'])[1 + n %% 5],
-                    (ARRAY['done','failed','in_progress','no_audio','other'])[1 + n %% 5],
-                    CASE WHEN n %% 5 = 1 THEN '13' ELSE '' END,
-                    (ARRAY['both','inbound','outbound'])[1 + n %% 3],
-                    CASE WHEN n %% 7 = 0 THEN NULL ELSE n %% 2 = 0 END,
-                    1000 + n, (ARRAY['laml','relay','sip'])[1 + n %% 3], '', '',
-                    CASE WHEN n %% 3 = 0 THEN 'compat' ELSE 'relay' END, '', '', '',
+                    CASE WHEN n %% 31 = 0 THEN '' ELSE %(currency)s END,
+                    status, family_of_status,
+                    CASE WHEN family_of_status = 'failed' THEN '13' ELSE '' END,
+                    CASE WHEN n %% 7 = 0 THEN 'inbound' ELSE 'both' END,
+                    n %% 7 <> 0,
+                    1000 + n,
+                    CASE WHEN n %% 4 = 0 THEN 'cxml' WHEN n %% 9 = 0 THEN 'sip' ELSE 'pstn' END,
+                    '', '',
+                    CASE WHEN n %% 4 = 0 THEN 'compat' ELSE 'relay' END, '', '', '',
                     now(), CASE WHEN n %% 33 = 0 THEN now() ELSE NULL END,
                     '', '', '', 'pending', '', ''
                 FROM (
-                    SELECT n, (%(end)s - floor(n * %(step)s))::bigint AS epoch
+                    SELECT n, (%(end)s - floor(n * %(step)s))::bigint AS epoch,
+                        CASE WHEN n %% 37 = 0 THEN 'failed' WHEN n %% 41 = 0 THEN 'no_input'
+                             WHEN n %% 53 = 0 THEN 'in-progress' ELSE 'completed' END AS status,
+                        CASE WHEN n %% 37 = 0 THEN 'failed' WHEN n %% 41 = 0 THEN 'no_audio'
+                             WHEN n %% 53 = 0 THEN 'in_progress' ELSE 'done' END
+                             AS family_of_status
                     FROM generate_series(0, %(each)s - 1) AS n
                 ) AS made
                 """,
-                {"credential": credential_id, "end": end, "step": step, "each": each},
+                {
+                    "credential": credential_id,
+                    "end": end,
+                    "step": step,
+                    "each": each,
+                    # One currency per account, as SignalWire bills it; every tenth in EUR.
+                    "currency": "EUR" if credential_id % 10 == 0 else "USD",
+                },
             )
 
 
