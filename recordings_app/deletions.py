@@ -289,8 +289,9 @@ def tag(job: DeletionJob) -> str:
 
 def _claim(job_id: int, now: datetime) -> str | None:
     token = secrets.token_hex(16)
-    free = Q(state__in=(DeletionJob.State.QUEUED, DeletionJob.State.WAITING)) | Q(
-        state=DeletionJob.State.RUNNING, heartbeat__lt=now - LEASE_TIMEOUT
+    stale = Q(heartbeat__lt=now - LEASE_TIMEOUT) | Q(heartbeat=None)
+    free = Q(state__in=(DeletionJob.State.QUEUED, DeletionJob.State.WAITING)) | (
+        Q(state=DeletionJob.State.RUNNING) & stale
     )
     claimed = DeletionJob.objects.filter(free, pk=job_id).update(
         state=DeletionJob.State.RUNNING, lease=token, heartbeat=now, resume_at=None
