@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Value
@@ -85,6 +86,9 @@ RATE_LIMIT_TRIES = 20
 INLINE_WAIT_SECONDS = 20.0
 DEFAULT_RETRY_AFTER = 60
 BATCH = 50
+# The items (one row per recording) of a finished job are kept this long for its report;
+# the job's counts stay, and the audit trail keeps every deletion.
+ITEMS_KEPT = timedelta(days=30)
 DRY_RUN_ROWS = 20
 # Answers after which no other item can succeed either.
 HOPELESS = (CredentialsRejected, ScopeMissing, SpaceNotFound, ForbiddenAddress)
@@ -103,7 +107,7 @@ class Summary:
     bytes_known: int  # total size of those whose size the index has
     without_size: int  # how many have no size in the index
     seconds: int  # total duration (what is shown where sizes are missing)
-    cost_by_currency: dict[str, object]
+    cost_by_currency: dict[str, Decimal | None]
     oldest: datetime | None
     newest: datetime | None
 
@@ -125,7 +129,7 @@ def summarize(rows: QuerySet[IndexedRecording]) -> Summary:
         oldest=Min("created_at"),
         newest=Max("created_at"),
     )
-    costs = {}
+    costs: dict[str, Decimal | None] = {}
     for group in (
         rows.exclude(price_unit="")
         .filter(price__isnull=False)
@@ -321,7 +325,12 @@ def run(
         return None
 
 
-def _work(job, token, client, on_item) -> DeletionJob:
+def _work(
+    job: DeletionJob,
+    token: str,
+    client: SignalWireClient,
+    on_item: Callable[[DeletionItem], None] | None,
+) -> DeletionJob:
     while True:
         now = timezone.now()
         pending = DeletionItem.objects.filter(job=job, state=DeletionItem.State.PENDING)
@@ -402,7 +411,7 @@ def _retry_later(item: DeletionItem, seconds: float, detail: str) -> None:
     item.save(update_fields=["attempts", "retry_at", "detail"])
 
 
-COUNTERS = {
+COUNTERS: dict[str, str] = {
     DeletionItem.State.DELETED: "deleted",
     DeletionItem.State.GONE: "gone",
     DeletionItem.State.FAILED: "failed",
@@ -514,6 +523,16 @@ def unfinished() -> QuerySet[DeletionJob]:
     return DeletionJob.objects.exclude(state=DeletionJob.State.DONE)
 
 
+def prune_items(now: datetime | None = None) -> int:
+    """Drop the items of jobs finished more than ITEMS_KEPT ago; how many went."""
+    before = (now or timezone.now()) - ITEMS_KEPT
+    old = DeletionItem.objects.filter(
+        job__state=DeletionJob.State.DONE, job__finished_at__lt=before
+    )
+    deleted, _ = old.delete()
+    return deleted
+
+
 def report(job: DeletionJob, limit: int = 500) -> dict:
     """The end report: items that were already gone and that failed, with why."""
     items = DeletionItem.objects.filter(job=job).order_by("pk")
@@ -522,4 +541,6 @@ def report(job: DeletionJob, limit: int = 500) -> dict:
         "failed_items": list(items.filter(state=DeletionItem.State.FAILED)[:limit]),
         "retrying": list(items.filter(state=DeletionItem.State.PENDING, attempts__gt=0)[:limit]),
         "limit": limit,
+        "items_pruned": job.finished_at is not None
+        and job.finished_at < timezone.now() - ITEMS_KEPT,
     }

@@ -135,6 +135,9 @@ def prune() -> str:
     """Retention: delete what is kept no longer (see recordings_app.retention)."""
     report = retention.run()
     logger.info("%s", report)
+    items = deletions.prune_items()
+    if items:
+        logger.info("Dropped %s items of finished deletion jobs.", items)
     return str(report)
 
 

@@ -3,21 +3,28 @@ typed confirmation, then a job that deletes exactly the recordings shown from th
 space, audits each one, retries what SignalWire asks it to, survives a stopped worker
 and reports what was deleted, already gone and failed."""
 
+import os
 import re
+import sqlite3
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import pytest
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from demo_space import DEMO_PROJECT_ID
+from demo_space import DEMO_PROJECT_ID, DemoSpace
 from recordings_app import deletions, index, tasks
 from recordings_app.models import AuditEvent, Credential, DeletionItem, DeletionJob
 from recordings_app.templatetags.recordings import duration, money
 from tests.conftest import text
+from tests.dashboard_processes import ROOT, migrate_with_demo_user, run_python
 
 LONG = 7000  # seconds: longer than any seeded recording, so a filter finds only ours
 QUERY = "min_duration=6999"
@@ -311,3 +318,118 @@ def test_the_progress_part_polls_until_done(alice_client, long_ones):
     deletions.run(job.pk)
     finished = alice_client.get(f"/deletions/{job.pk}/", headers={"HX-Request": "true"})
     assert "hx-trigger" not in text(finished) and finished["HX-Refresh"] == "true"
+
+
+def test_the_daily_prune_drops_old_items_and_keeps_the_counts(alice_client, long_ones):
+    job = job_of(confirm(alice_client, 6))
+    deletions.run(job.pk)
+    DeletionJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=29))
+    tasks.prune.call()
+    assert job.items.count() == 6  # a month is not over
+    DeletionJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    tasks.prune.call()
+    assert job.items.count() == 0
+    report = text(alice_client.get(f"/deletions/{job.pk}/"))
+    assert "6 deleted, 0 already gone, 0 failed, of 6" in report
+    assert "no longer kept here (after 30 days)" in report
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.DELETE).count() == 6
+
+
+# ------------------------------------------------------------------- a real worker
+
+
+def job_row(database: Path, job_id: int) -> tuple[str, int, int, int]:
+    with sqlite3.connect(database, timeout=20) as conn:
+        return conn.execute(
+            "SELECT state, deleted, gone, failed FROM recordings_app_deletionjob WHERE id = ?",
+            [job_id],
+        ).fetchone()
+
+
+def wait_for(condition, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"after {seconds} s: {what}"
+        time.sleep(0.1)
+
+
+def start_worker(env: dict, log) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "worker", "--no-reload", "--interval", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.mark.no_upstream
+def test_a_killed_worker_is_replaced_and_the_job_finishes(tmp_path):
+    """`manage.py worker` processes: the first is killed (SIGKILL) midway through a job;
+    once its lease has run out, the scheduler of a second worker queues the job again and
+    it finishes, every recording deleted once, none of the others touched."""
+    database = tmp_path / "worker.sqlite3"
+    with DemoSpace(count=40) as space:
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")},
+            "DEBUG": "1",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "SIGNALWIRE_BASE_URL": space.base_url,
+            "SYNC_EVERY_MINUTES": "0.05",  # a scheduler round every 0.75 s
+            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        }
+        migrate_with_demo_user(env)
+        ours = {
+            space.add_recording(DEMO_PROJECT_ID, duration_in_seconds=LONG + i)["id"]
+            for i in range(6)
+        }
+        others = {r["id"] for r in space.recordings(DEMO_PROJECT_ID)} - ours
+        job_id = int(
+            run_python(
+                "import django; django.setup()\n"
+                "from recordings_app import deletions, index\n"
+                "from recordings_app.models import Credential, DeletionJob\n"
+                "c = Credential.objects.get(user__username='demo')\n"
+                "index.run_sync(c, full=True)\n"
+                "job = DeletionJob.objects.create(credential=c, username='demo')\n"
+                f"rows = index.indexed_recordings(c).filter(duration_seconds__gte={LONG})\n"
+                "deletions.freeze(job, rows)\n"
+                "from recordings_app import tasks\n"
+                "tasks.run_deletion_job.enqueue(job.pk)\n"
+                "print(job.pk)\n",
+                env,
+            )
+        )
+        space.add_fault(delay=0.5, method="DELETE")  # each DELETE takes half a second
+        with (tmp_path / "workers.log").open("w") as log:
+            first = start_worker(env, log)
+            try:
+                wait_for(lambda: job_row(database, job_id)[1] >= 2, "two deletions")
+            finally:
+                first.kill()
+                first.wait(timeout=30)
+            state, deleted, _, _ = job_row(database, job_id)
+            assert state == "running" and 2 <= deleted < 6
+            # Two minutes later (the lease): its heartbeat is that old.
+            with sqlite3.connect(database, timeout=20) as conn:
+                old = (timezone.now() - timedelta(minutes=3)).strftime("%Y-%m-%d %H:%M:%S")
+                conn.execute(
+                    "UPDATE recordings_app_deletionjob SET heartbeat = ? WHERE id = ?",
+                    [old, job_id],
+                )
+            second = start_worker(env, log)
+            try:
+                wait_for(lambda: job_row(database, job_id)[0] == "done", "the job to finish")
+            finally:
+                second.terminate()
+                second.wait(timeout=30)
+        upstream = {r["id"] for r in space.recordings(DEMO_PROJECT_ID)}
+        deletes = [path for method, path, _ in space.request_log if method == "DELETE"]
+    state, deleted, gone, failed = job_row(database, job_id)
+    # A DELETE in flight when the worker died may have gone through: the next attempt
+    # finds it gone (404) and says so; nothing is asked for a third time.
+    assert (deleted + gone, failed) == (6, 0) and gone <= 1
+    assert len(deletes) == 6 + gone
+    assert not upstream & ours and others <= upstream
+    output = (tmp_path / "workers.log").read_text()
+    assert "Traceback" not in output, output

@@ -7,7 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -15,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from recordings_app import audit, deletions, index, search, tasks
 from recordings_app.access import active_credential, client_address
 from recordings_app.errors import Problem
-from recordings_app.models import Credential, DeletionJob
+from recordings_app.models import Credential, DeletionJob, IndexedRecording
 
 PREVIEW_SALT = "bulk-delete-preview"
 PREVIEW_MAX_AGE = 3600  # seconds a preview may be confirmed in
@@ -91,7 +92,13 @@ def bulk_delete(request: HttpRequest):
     return redirect("deletion_job", pk=job.pk)
 
 
-def _freeze(request, credential, rows, preview, filters) -> DeletionJob:
+def _freeze(
+    request: HttpRequest,
+    credential: Credential,
+    rows: QuerySet[IndexedRecording],
+    preview: dict,
+    filters: search.RecordingFilters,
+) -> DeletionJob:
     with transaction.atomic():
         job = DeletionJob.objects.create(
             credential=credential,
@@ -109,15 +116,28 @@ def _freeze(request, credential, rows, preview, filters) -> DeletionJob:
     return job
 
 
+LABELS = {"q": "Number or ID", "stereo": "Channels"}
+
+
 def describe_filters(filters: search.RecordingFilters) -> str:
+    """The filters in words, for the job's page: "Status: failed · Min duration: 60"."""
     return " · ".join(
-        f"{(filters.fields[name].label or name.replace('_', ' ')).capitalize()}: {value}"
+        f"{LABELS.get(name) or filters.fields[name].label or name.replace('_', ' ').capitalize()}"
+        f": {value}"
         for name, value in filters.params()
         if name != "sort"
     )
 
 
-def _preview(request, credential, rows, params, *, problem: str = "", through: int = 0):
+def _preview(
+    request: HttpRequest,
+    credential: Credential,
+    rows: QuerySet[IndexedRecording],
+    params: list[tuple[str, str]],
+    *,
+    problem: str = "",
+    through: int = 0,
+) -> HttpResponse:
     """The preview page. `through`: keep the preview the user was shown (a wrong typed
     count) rather than taking in what was indexed since."""
     if through:

@@ -39,7 +39,7 @@ def _policy(credential: Credential, policy_pk) -> RetentionPolicy:
 def retention_policies(request: HttpRequest, pk: int):
     credential = _credential(request, pk)
     policies = list(credential.retention_policies.all())
-    last_jobs = {}
+    last_jobs: dict[int, DeletionJob] = {}
     for job in DeletionJob.objects.filter(policy__in=policies).order_by("policy", "-created_at"):
         last_jobs.setdefault(job.policy_id, job)
     for policy in policies:
