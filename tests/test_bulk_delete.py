@@ -159,6 +159,18 @@ def test_a_wrong_count_deletes_nothing(alice_client, demo_space, long_ones):
     assert DeletionJob.objects.count() == 0 and deletes(demo_space) == []
 
 
+def test_an_altered_preview_or_another_list_deletes_nothing(alice_client, demo_space, long_ones):
+    preview = text(alice_client.get(URL))
+    token = re.search(r'name="preview" value="([^"]+)"', preview).group(1)
+    altered = alice_client.post(URL, {"preview": token[:-3] + "abc", "count": "6"})
+    assert altered.status_code == 400 and "expired or was altered" in text(altered)
+    other = alice_client.post(
+        "/recordings/delete-matching/?min_duration=100", {"preview": token, "count": "6"}
+    )
+    assert other.status_code == 400 and "This preview is of another list." in text(other)
+    assert DeletionJob.objects.count() == 0 and deletes(demo_space) == []
+
+
 def test_the_unfiltered_list_cannot_be_bulk_deleted(alice_client, long_ones):
     response = alice_client.get("/recordings/delete-matching/")
     assert response.status_code == 400 and "Filter the list first" in text(response)

@@ -51,7 +51,7 @@ def bulk_delete(request: HttpRequest):
     params = [(name, value) for name, value in filters.params() if name != "sort"]
     rows = search.filtered(credential, filters.checked())
     if request.method == "GET":
-        return _preview(request, credential, rows, params)
+        return _preview(request, credential, filters, rows, params)
     try:
         preview = signing.loads(
             request.POST.get("preview", ""), salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE
@@ -60,19 +60,21 @@ def bulk_delete(request: HttpRequest):
         return _preview(
             request,
             credential,
+            filters,
             rows,
             params,
             problem="This preview has expired or was altered. Check the recordings below again.",
         )
     if preview.get("credential") != credential.pk or preview.get("query") != urlencode(params):
         return _preview(
-            request, credential, rows, params, problem="This preview is of another list."
+            request, credential, filters, rows, params, problem="This preview is of another list."
         )
     expected = preview["count"]
     if request.POST.get("count", "").strip().replace(",", "") != str(expected):
         return _preview(
             request,
             credential,
+            filters,
             rows,
             params,
             problem=f"Type {expected} (the number of recordings) to confirm.",
@@ -84,6 +86,7 @@ def bulk_delete(request: HttpRequest):
         return _preview(
             request,
             credential,
+            filters,
             rows,
             params,
             problem="The matching recordings changed since the preview (some were deleted "
@@ -132,6 +135,7 @@ def describe_filters(filters: search.RecordingFilters) -> str:
 def _preview(
     request: HttpRequest,
     credential: Credential,
+    filters: search.RecordingFilters,
     rows: QuerySet[IndexedRecording],
     params: list[tuple[str, str]],
     *,
@@ -160,7 +164,7 @@ def _preview(
             "summary": summary,
             "preview": token,
             "query": urlencode(params),
-            "params": params,
+            "description": describe_filters(filters),
             "problem": problem,
             "sync": index.sync_state(credential),
         },
