@@ -54,6 +54,33 @@ def record(
     )
 
 
+def record_for(
+    user,
+    username: str,
+    action: str,
+    *,
+    recording_id: str = "",
+    credential: Credential | None = None,
+    detail: str = "",
+    remote_addr: str | None = None,
+    user_agent: str = "",
+) -> AuditEvent:
+    """A row for work done away from a request (a deletion job on the worker), on behalf
+    of `user` (None for a retention policy, named in `username`), with the address and
+    browser of the request that asked for it."""
+    return AuditEvent.objects.create(
+        user=user,
+        username=username[:150],
+        action=action,
+        recording_id=recording_id,
+        credential_label=credential.label if credential else "",
+        space=credential.space if credential else "",
+        detail=detail[:200],
+        remote_addr=remote_addr,
+        user_agent=user_agent[:200],
+    )
+
+
 def record_play(request: HttpRequest, recording_id: str, credential: Credential) -> None:
     """A play, by the rule in this module's docstring."""
     recent = AuditEvent.objects.filter(

@@ -487,6 +487,7 @@ class AuditEvent(models.Model):
         SHARE_DOWNLOAD = "share_download", "Downloaded through a share link"
         # An expired, revoked or no longer usable link, or a download it does not allow.
         SHARE_REFUSED = "share_refused", "Share link refused"
+        RETENTION_CHANGE = "retention_change", "Changed a retention policy"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     # The name is kept as text too, so the trail outlives a deleted account.
@@ -603,3 +604,130 @@ class ShareLink(models.Model):
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+# ------------------------------------------------------------- bulk delete and retention
+# See recordings_app/deletions.py: a job deletes a set of recordings frozen when it was
+# confirmed (one DeletionItem per recording), so it never deletes more than was shown,
+# and a worker that stops midway leaves every item's state for the next one to go on.
+
+
+class RetentionPolicy(models.Model):
+    """ "Delete this credential's recordings older than `days` days" (optionally only
+    those of one status family, track or source), run once a day by the worker."""
+
+    MIN_DAYS = 1  # the floor: a policy never deletes a recording younger than a day
+
+    credential = models.ForeignKey(
+        Credential, on_delete=models.CASCADE, related_name="retention_policies"
+    )
+    days = models.PositiveIntegerField()
+    status_family = models.CharField(max_length=16, blank=True)
+    track = models.CharField(max_length=32, blank=True)
+    source = models.CharField(max_length=16, blank=True)
+    paused = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.CharField(max_length=150, blank=True)
+    # When the scheduler last started a run (the guard two schedulers flip: one run).
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["credential", "days", "pk"]
+        default_permissions = ()
+        constraints = [
+            models.CheckConstraint(condition=Q(days__gte=1), name="retention_days_at_least_1")
+        ]
+
+    def __str__(self) -> str:
+        return f"retention policy {self.pk} of {self.credential_id}"
+
+
+class DeletionJob(models.Model):
+    """A set of recordings to delete, frozen at confirmation, worked through by the
+    worker with a lease and a heartbeat (like the sync), resumable after a stop."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Deleting"
+        WAITING = "waiting", "Paused: SignalWire asked us to slow down"
+        DONE = "done", "Finished"
+
+    class Kind(models.TextChoices):
+        BULK = "bulk", "Bulk delete"
+        RETENTION = "retention", "Retention policy"
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind, default=Kind.BULK)
+    policy = models.ForeignKey(
+        RetentionPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    # Who asked (a retention run: nobody; `username` names the policy instead), and from
+    # where: every audit row of the job carries them.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    # What was matched, in words ("Status: Failed · Track: inbound"), for the pages.
+    description = models.CharField(max_length=300, blank=True)
+    state = models.CharField(max_length=8, choices=State, default=State.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    lease = models.CharField(max_length=32, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    # WAITING: not before this (SignalWire's Retry-After, or a transient fault's backoff).
+    resume_at = models.DateTimeField(null=True, blank=True)
+    total = models.IntegerField(default=0)
+    deleted = models.IntegerField(default=0)
+    gone = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        default_permissions = ()
+        indexes = [models.Index(fields=["state", "heartbeat"], name="deletionjob_by_state")]
+
+    def __str__(self) -> str:
+        return f"deletion job {self.pk}: {self.state}"
+
+    @property
+    def processed(self) -> int:
+        return self.deleted + self.gone + self.failed
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.processed / self.total)
+
+    @property
+    def finished(self) -> bool:
+        return self.state == self.State.DONE
+
+
+class DeletionItem(models.Model):
+    """One recording of a job, and what became of it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Not yet"
+        DELETED = "deleted", "Deleted"
+        GONE = "gone", "Already gone"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(DeletionJob, on_delete=models.CASCADE, related_name="items")
+    recording_id = models.CharField(max_length=36)
+    family = models.CharField(max_length=8)
+    state = models.CharField(max_length=8, choices=State, default=State.PENDING)
+    attempts = models.IntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["job", "state", "id"], name="deletionitem_by_state")]
+
+    def __str__(self) -> str:
+        return f"{self.recording_id}: {self.state}"

@@ -20,6 +20,11 @@ After each sync that finished, `analyse_talk_time` is queued for the credential:
 time (recordings_app/talk_time.py) of up to talk_time.PER_PASS recordings new to the
 index, newest first. Opening a recording's page queues its own analysis
 (`request_talk_time`) when it has none yet.
+Deletion jobs (recordings_app/deletions.py) run as `run_deletion_job`. Each round the
+scheduler queues again any job that needs a worker and has none (its task was lost, its
+worker stopped, or a wait for SignalWire's Retry-After is over), flipping the job's
+`queued_at` so two schedulers queue it once; and starts each retention policy's daily
+run (`request_due_retention`), the policy's `last_run_at` being the guard.
 """
 
 import logging
@@ -28,12 +33,19 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from recordings_app import index, retention, talk_time
-from recordings_app.models import Credential, IndexedRecording, IndexSync
+from recordings_app import deletions, index, retention, talk_time
+from recordings_app.models import (
+    Credential,
+    DeletionJob,
+    IndexedRecording,
+    IndexSync,
+    RetentionPolicy,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +58,7 @@ SCHEDULE_SECONDS = 30.0
 PRUNE_EVERY = timedelta(days=1)
 # Any fixed number, the same in every worker: the PostgreSQL advisory lock of the check.
 PRUNE_LOCK = 0x5052554E45
+RETENTION_EVERY = timedelta(days=1)
 
 
 @task()
@@ -161,6 +174,9 @@ def prune() -> str:
     """Retention: delete what is kept no longer (see recordings_app.retention)."""
     report = retention.run()
     logger.info("%s", report)
+    items = deletions.prune_items()
+    if items:
+        logger.info("Dropped %s items of finished deletion jobs.", items)
     return str(report)
 
 
@@ -181,12 +197,74 @@ def request_due_prune(now: datetime | None = None) -> bool:
     return True
 
 
+@task()
+def run_deletion_job(job_id: int) -> str:
+    """Work through a deletion job (or go on with it); see recordings_app.deletions."""
+    job = deletions.run(job_id)
+    return "" if job is None else f"{job.state}: {job.processed} of {job.total}"
+
+
+def queue_job(job: DeletionJob) -> None:
+    """Queue the job's task once the transaction that made the job commits."""
+    DeletionJob.objects.filter(pk=job.pk).update(queued_at=timezone.now())
+    transaction.on_commit(lambda: run_deletion_job.enqueue(job.pk))
+
+
+def request_due_deletions(now: datetime | None = None) -> list[int]:
+    """Queue again every unfinished job that needs a worker and has none; returns their
+    ids. Only the call that flips a job's `queued_at` from what it read enqueues."""
+    now = now or timezone.now()
+    asked = []
+    for job in deletions.unfinished().order_by("pk"):
+        if not deletions.is_due(job, now):
+            continue
+        flipped = DeletionJob.objects.filter(
+            pk=job.pk, state=job.state, queued_at=job.queued_at
+        ).update(queued_at=now)
+        if flipped:
+            run_deletion_job.enqueue(job.pk)
+            asked.append(job.pk)
+            logger.info("Queued deletion job %s again (%s).", job.pk, job.state)
+    return asked
+
+
+def request_due_retention(now: datetime | None = None) -> list[DeletionJob]:
+    """Start the daily run of every policy not paused whose last run is a day old (or
+    that never ran), unless a run of it is still unfinished."""
+    now = now or timezone.now()
+    started = []
+    busy = deletions.unfinished().filter(policy__isnull=False).values("policy")
+    due = (
+        RetentionPolicy.objects.filter(paused=False)
+        .filter(Q(last_run_at=None) | Q(last_run_at__lte=now - RETENTION_EVERY))
+        .exclude(pk__in=busy)
+        .select_related("credential")
+        .order_by("pk")
+    )
+    for policy in due:
+        job = deletions.start_retention_run(policy, now)
+        if job is None:
+            continue
+        started.append(job)
+        if job.state != DeletionJob.State.DONE:
+            run_deletion_job.enqueue(job.pk)
+        logger.info("Retention policy %s: job %s for %s recordings.", policy.pk, job.pk, job.total)
+    return started
+
+
 def run_scheduler(stop: threading.Event) -> None:
-    """Rounds of `request_due_syncs` and `request_due_prune` until `stop` is set
-    (`manage.py worker` runs this on a thread of its own). A failed round is logged
-    and the next one tried; a failed sync round does not hold up the prune."""
+    """Rounds of `request_due_syncs`, `request_due_prune`, `request_due_deletions` and
+    `request_due_retention` until `stop` is set (`manage.py worker` runs this on a thread
+    of its own). A failed round is logged and the next one tried; a failed step does not
+    hold up the others."""
+    steps = (
+        (request_due_syncs, "sync"),
+        (request_due_prune, "prune"),
+        (request_due_deletions, "deletion"),
+        (request_due_retention, "retention"),
+    )
     while not stop.is_set():
-        for step, what in ((request_due_syncs, "sync"), (request_due_prune, "prune")):
+        for step, what in steps:
             close_old_connections()
             try:
                 step()

@@ -7,9 +7,11 @@ from recordings_app.views import (
     audio,
     costs,
     credentials,
+    deletions,
     notes,
     profile,
     recordings,
+    retention,
     shares,
     sync,
 )
@@ -17,6 +19,8 @@ from recordings_app.views import (
 urlpatterns = [
     path("recordings/", recordings.recordings_list, name="recordings_list"),
     path("recordings/go/", recordings.jump_to_recording, name="jump_to_recording"),
+    path("recordings/delete-matching/", deletions.bulk_delete, name="bulk_delete"),
+    path("deletions/<int:pk>/", deletions.deletion_job, name="deletion_job"),
     path("recordings/export.csv", recordings.recordings_csv, name="recordings_csv"),
     path("recordings/<str:recording_id>/", recordings.recording_detail, name="recording_detail"),
     path(
@@ -79,4 +83,37 @@ urlpatterns = [
         name="credential_sharing",
     ),
     path("credentials/<int:pk>/delete/", credentials.credential_delete, name="credential_delete"),
+    path(
+        "credentials/<int:pk>/retention/", retention.retention_policies, name="retention_policies"
+    ),
+    path(
+        "credentials/<int:pk>/retention/propose/",
+        retention.retention_propose,
+        name="retention_propose",
+    ),
+    path(
+        "credentials/<int:pk>/retention/confirm/",
+        retention.retention_confirm,
+        name="retention_confirm",
+    ),
+    path(
+        "credentials/<int:pk>/retention/<int:policy_pk>/",
+        retention.retention_edit,
+        name="retention_edit",
+    ),
+    path(
+        "credentials/<int:pk>/retention/<int:policy_pk>/dry-run/",
+        retention.retention_dry_run,
+        name="retention_dry_run",
+    ),
+    path(
+        "credentials/<int:pk>/retention/<int:policy_pk>/pause/",
+        retention.retention_pause,
+        name="retention_pause",
+    ),
+    path(
+        "credentials/<int:pk>/retention/<int:policy_pk>/remove/",
+        retention.retention_remove,
+        name="retention_remove",
+    ),
 ]

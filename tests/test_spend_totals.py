@@ -110,7 +110,7 @@ def test_the_costs_page_counts_what_the_list_counts(alice, alice_client, demo_sp
     first = timezone.localdate() - timedelta(days=365)
     html = text(alice_client.get(f"/costs/?from={first}&to={timezone.localdate()}"))
     live = index.indexed_recordings(credential).count()
-    assert f'Recordings</span><strong>{live}</strong>' in html
+    assert f"Recordings</span><strong>{live}</strong>" in html
 
 
 @pytest.mark.parametrize("name", ["Europe/Berlin", "Australia/Lord_Howe"])

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("recordings_app", "0011_bulk_permissions"),
+        ("recordings_app", "0012_deletion_jobs_retention"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
