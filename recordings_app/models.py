@@ -261,6 +261,13 @@ class IndexedRecording(models.Model):
                 ],
                 name="index_for_reports",
             ),
+            # The spend report's most expensive recordings of a period: read in price
+            # order until twenty fall in it, not a sort of the whole period.
+            models.Index(
+                fields=["credential", "-price", "-created_at"],
+                condition=models.Q(vanished_at=None, price__isnull=False),
+                name="index_by_price",
+            ),
             # Number search (from or to, whole or by the last digits), id search by prefix,
             # the sync's join and "open by ID" (leg id, call sid), without a scan. The
             # operator classes let Postgres serve LIKE 'x%' in any collation; other
