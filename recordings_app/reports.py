@@ -144,7 +144,7 @@ for _name in ("from", "to"):  # `from` is a Python keyword
 def period_from(query, today: date) -> Period:
     form = PeriodForm(query)
     if not form.is_valid():
-        reasons = " ".join(" ".join(errors) for errors in form.errors.values())
+        reasons = " ".join(" ".join(map(str, errors)) for errors in form.errors.values())
         raise Problem(400, "This period is not valid", reasons)
     data = form.cleaned_data
     if data.get("from"):
@@ -230,7 +230,7 @@ def report(credential, period: Period, zone) -> dict:
     # 1. Totals, breakdowns and failed-but-charged from one grouping.
     charged = Case(When(price__gt=0, then=Value(True)), default=Value(False))
     totals = Figures()
-    dimensions = {
+    dimensions: dict[str, defaultdict[str | bool, Figures]] = {
         name: defaultdict(Figures) for name in ("status_family", "track", "source", "stereo")
     }
     failed_charged = Figures()
@@ -285,7 +285,7 @@ def daily(rows, period: Period, zone) -> dict[str, list[dict]]:
     if len(offsets) == 1:
         # One UTC offset all period long (no DST change in it): the database can
         # group straight into local days.
-        shift = int(offsets.pop().total_seconds())
+        shift = int((offsets.pop() or timedelta()).total_seconds())
         bucket = (Coalesce(F("created_epoch"), 0) + shift) / 86400
 
         def day_of(number):

@@ -5,12 +5,13 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from recordings_app import audit, streaming
 from recordings_app.access import (
+    LoggedInRequest,
     active_credential,
     browser_cache_control,
     checked_recording_id,
@@ -25,7 +26,7 @@ AUDIO_CHUNK = 64 * 1024
 
 @require_safe
 @login_required
-def recording_audio(request: HttpRequest, recording_id: str):
+def recording_audio(request: LoggedInRequest, recording_id: str):
     """The recording's audio through our own URL, in chunks, with one well-formed `Range`
     passed on so the browser can seek (anything else gets the whole file).
     `?download=1` answers as an attachment, audited when it delivers the file from its
