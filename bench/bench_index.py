@@ -29,6 +29,7 @@ import tempfile
 import time
 import tracemalloc
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +134,7 @@ def run(args) -> dict:
     rss_before = peak_rss_mb()
     started = time.perf_counter()
     state = index.run_sync(credential, full=True)
+    assert state is not None  # nothing else runs a pass here
     total = time.perf_counter() - started
     rss_peak = peak_rss_mb()
     indexed = index.indexed_recordings(credential).count()
@@ -163,7 +165,7 @@ def run(args) -> dict:
     from django.utils import timezone
 
     rows = index.indexed_recordings(credential).filter(
-        created_at__gte=timezone.now() - timezone.timedelta(days=30)
+        created_at__gte=timezone.now() - timedelta(days=30)
     )
     print(
         f"/costs/ last 30 days ({rows.count():,} of {indexed:,} recordings), median of "

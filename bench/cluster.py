@@ -53,6 +53,7 @@ def run_cluster(agents: int, seconds: float, workdir: Path) -> dict:
             text=True,
         )
         processes.append(space)
+        assert space.stdout is not None  # stdout=PIPE
         space_url = space.stdout.readline().rsplit(" ", 1)[1].strip()
         env = {
             **os.environ,
@@ -91,6 +92,7 @@ def run_cluster(agents: int, seconds: float, workdir: Path) -> dict:
             text=True,
         )
         processes.append(proxy)
+        assert proxy.stdout is not None  # stdout=PIPE
         base = f"http://127.0.0.1:{json.loads(proxy.stdout.readline())['port']}"
 
         tally = Tally()

@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 
 def rss_mb() -> float:
@@ -72,7 +71,6 @@ def run(args) -> None:
     import django
 
     django.setup()
-    from costs_year import fill
     from django.conf import settings
     from django.contrib.auth.models import User
     from django.core.management import call_command
@@ -80,6 +78,7 @@ def run(args) -> None:
     from django.test import Client
     from django.utils import timezone
 
+    from bench.costs_year import fill
     from recordings_app import exports, index
     from recordings_app.models import Credential
 
@@ -112,7 +111,7 @@ def run(args) -> None:
     begun = time.perf_counter()
     response = client.get("/recordings/export.csv")
     lines = size = 0
-    for chunk in response.streaming_content:
+    for chunk in response.streaming_content:  # type: ignore[attr-defined]  # streamed
         lines += chunk.count(b"\n")
         size += len(chunk)
     export_s = time.perf_counter() - begun

@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -60,7 +61,7 @@ def listen(session, url: str, seconds: float, results: list, lock) -> None:
     read, and whether it got every byte it wanted."""
     cookie = session.headers["Cookie"]
     started = time.perf_counter()
-    outcome = {"first_byte_s": None, "longest_read_s": 0.0, "error": ""}
+    outcome: dict[str, Any] = {"first_byte_s": None, "longest_read_s": 0.0, "error": ""}
     try:
         with requests.get(
             url, headers={"Cookie": cookie, "Range": "bytes=0-"}, stream=True, timeout=30
@@ -139,7 +140,9 @@ def run_against(base: str, info: dict, args, master: int) -> dict:
     for number in range(args.stalled):
         stall(base, listeners[number % len(listeners)], big["id"], stalled)
     lock = threading.Lock()
-    outcomes, latencies, errors = [], [], []
+    outcomes: list[dict[str, Any]] = []
+    latencies: list[float] = []
+    errors: list[str] = []
     deadline = time.monotonic() + args.seconds
     threads = [
         threading.Thread(

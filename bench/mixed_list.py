@@ -51,6 +51,7 @@ def main() -> None:
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert upstream.stdin is not None and upstream.stdout is not None  # both PIPE
     try:
         settings.SIGNALWIRE_BASE_URL = json.loads(upstream.stdout.readline())["base_url"]
         client = SignalWireClient("demo", DEMO_PROJECT_ID, DEMO_API_TOKEN)

@@ -24,9 +24,11 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from itertools import chain
 from pathlib import Path
+from typing import TypeVar
 
 import av
 
@@ -40,6 +42,7 @@ RATE = 8000
 MINUTES = 60
 TARGET_SECONDS = 2.0
 CHUNK = 65536
+T = TypeVar("T")
 
 
 def minute_of_call(stereo: bool):
@@ -102,7 +105,7 @@ def chunks(data: bytes):
     return (data[start : start + CHUNK] for start in range(0, len(data), CHUNK))
 
 
-def best_of(runs: int, function, *args, **kwargs) -> tuple[float, object]:
+def best_of(runs: int, function: Callable[..., T], *args, **kwargs) -> tuple[float, T]:
     """The fastest of a few runs (the machine is shared) and the last answer."""
     times = []
     for _ in range(runs):
@@ -119,7 +122,7 @@ def read_only(data: bytes) -> None:
 
 def decode_only(data: bytes, container: str) -> None:
     """What PyAV's decoding alone costs: the same demux-and-decode loop, nothing done with it."""
-    with av.open(io.BytesIO(data), format=container) as opened:
+    with av.open(io.BytesIO(data), mode="r", format=container) as opened:
         stream = opened.streams.audio[0]
         for packet in opened.demux(stream):
             packet.decode()

@@ -20,6 +20,7 @@ Target: every dry run under 1 s.
 """
 
 import argparse
+import functools
 import io
 import os
 import random
@@ -27,13 +28,18 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bulk_delete"
 LABEL = "bench retention"
+
+
+T = TypeVar("T")
 
 
 def main() -> None:
@@ -182,13 +188,13 @@ def fill(credential, count: int, fresh: bool) -> None:
     )
 
 
-def median_ms(work, runs: int) -> tuple[float, object]:
-    times, result = [], None
+def median_ms(work: Callable[[], T], runs: int) -> tuple[float, T]:
+    times, results = [], []
     for _ in range(runs):
         started = time.perf_counter()
-        result = work()
+        results.append(work())
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), result
+    return statistics.median(times), results[-1]
 
 
 def measure(credential, args) -> None:
@@ -218,9 +224,7 @@ def measure(credential, args) -> None:
     for policy in policies:
         rows = deletions.policy_rows(policy)
         deletions.dry_run(rows, policy.days)
-        took, result = median_ms(
-            lambda rows=rows, p=policy: deletions.dry_run(rows, p.days), args.runs
-        )
+        took, result = median_ms(functools.partial(deletions.dry_run, rows, policy.days), args.runs)
         worst = max(worst, took)
         words = deletions.describe_policy(
             policy.days, policy.status_family, policy.track, policy.source

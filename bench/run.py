@@ -55,6 +55,7 @@ def start_upstream(latency: float, big_bytes: int):
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+    assert process.stdout is not None  # stdout=PIPE
     info = json.loads(process.stdout.readline())
     return process, info
 
@@ -100,7 +101,9 @@ def log_in(base: str) -> requests.Session:
     session = requests.Session()
     page = session.get(base + "/accounts/login/", timeout=10)
     csrf = page.cookies["csrftoken"]
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert found is not None, "no CSRF token on the log-in page"
+    token = found.group(1)
     response = session.post(
         base + "/accounts/login/",
         data={"username": "demo", "password": "demo", "csrfmiddlewaretoken": token},

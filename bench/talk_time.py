@@ -43,7 +43,7 @@ def chunks(data: bytes):
 
 
 def decode_only(data: bytes) -> None:
-    with av.open(io.BytesIO(data), format="wav") as container:
+    with av.open(io.BytesIO(data), mode="r", format="wav") as container:
         for _ in container.decode(audio=0):
             pass
 

@@ -19,11 +19,15 @@ exception messages, the log lines and cache calls) and masks
 import base64
 import binascii
 import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import sentry_sdk
 from sentry_sdk.integrations.django import DjangoIntegration
 
 MASK = "[Filtered]"
+# An event, a transaction or a breadcrumb: scrubbed gives back what it is given.
+_Event = TypeVar("_Event", bound=Mapping[str, Any])
 # Keys whose values are never sent, compared lower-case with "-" as "_": the request's
 # headers and cookies, form fields, local variables, log record fields.
 SECRET_KEY_PARTS = (
@@ -74,7 +78,7 @@ def start_sentry(dsn: str, environment: str | None = None) -> None:
     )
 
 
-def scrubbed(event: dict, hint: dict | None = None) -> dict:
+def scrubbed(event: _Event, hint: object = None) -> _Event:
     """The event (or breadcrumb) with every secret masked; changed in place too."""
     return _scrub(event)
 

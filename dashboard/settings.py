@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
-from csp.constants import NONCE
+from csp.constants import NONCE, Nonce
 from django.core.exceptions import ImproperlyConfigured
 
 from dashboard.json_logging import json_logging
@@ -475,7 +475,7 @@ MAX_QUERY_STRING = 2048
 # inline script or style (htmx's own indicator <style> is off in _base.html; the
 # waveform's <style> carries the per-response nonce), audio only through our own URL, no
 # framing, forms post only to us.
-CONTENT_SECURITY_POLICY = {
+CONTENT_SECURITY_POLICY: dict[str, dict[str, list[str | Nonce]]] = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],

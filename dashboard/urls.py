@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
 from django.http import HttpResponseBadRequest, HttpResponseServerError
 from django.template import loader
-from django.urls import include, path
+from django.urls import URLPattern, include, path
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.generic import RedirectView
 
@@ -23,9 +23,9 @@ PASSWORD_RESET_ROUTES = {
 OWN_ACCOUNT_VIEWS = {"login": LogIn.as_view(), "logout": LogOut.as_view()}
 account_urls = [
     path(str(route.pattern), only_with_mail(route.callback), name=route.name)
-    if route.name in PASSWORD_RESET_ROUTES
+    if isinstance(route, URLPattern) and route.name in PASSWORD_RESET_ROUTES
     else path(str(route.pattern), OWN_ACCOUNT_VIEWS[route.name], name=route.name)
-    if route.name in OWN_ACCOUNT_VIEWS
+    if isinstance(route, URLPattern) and route.name in OWN_ACCOUNT_VIEWS
     else route
     for route in auth_urls.urlpatterns
 ]

@@ -15,9 +15,11 @@ Errors here are flat: {"code", "message", "more_info", "status"}.
 
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, date
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import data
@@ -44,7 +46,7 @@ def compat_sort_key(rec: dict) -> tuple[str, str]:
     Tolerates off-schema test recordings."""
     created, sid = rec.get("date_created"), rec.get("sid")
     try:
-        moment = data.iso(parsedate_to_datetime(created).astimezone(UTC))
+        moment = data.iso(parsedate_to_datetime(created or "").astimezone(UTC))
     except (TypeError, ValueError):
         moment = ""
     return moment, sid if isinstance(sid, str) else ""
@@ -56,7 +58,7 @@ def call_sort_key(call: dict) -> tuple[str, str]:
     moment = ""
     for name in ("start_time", "date_created"):
         try:
-            moment = data.iso(parsedate_to_datetime(call.get(name)).astimezone(UTC))
+            moment = data.iso(parsedate_to_datetime(call.get(name) or "").astimezone(UTC))
             break
         except (TypeError, ValueError):
             continue
@@ -105,6 +107,18 @@ def _phrase(status: int) -> str:
 
 class CompatibilityRoutes:
     """Request handling for the Compatibility API paths, mixed into the server's handler."""
+
+    # What the handler this is mixed into (demo_space/server.py) provides, for the type
+    # checker: declared, never set here (server.py imports this module, not the reverse).
+    path: str
+    command: str
+    server: Any  # server._Server
+    _project: Any  # server._Project, or None before _refused() says go on
+    _json: Callable[..., None]
+    _send: Callable[..., None]
+    _refused: Callable[[str, Callable[..., None]], bool]
+    _media_refused: Callable[[Any, Callable[..., None]], bool]
+    _serve_media: Callable[[Any], None]
 
     def _compat_error(self, status: int, message: str | None = None, headers=None) -> None:
         # SignalWire (Compatibility API): flat errors, the HTTP status repeated in the body.
@@ -194,7 +208,8 @@ class CompatibilityRoutes:
             if cursor is None:
                 return self._compat_error(400, "PageToken is invalid")
 
-        filters, tests = [], []
+        filters: list[tuple[str, str]] = []
+        tests: list[tuple[int | str, Callable[..., bool]]] = []
         for name in date_filters:
             value = last(name)
             if value is None:

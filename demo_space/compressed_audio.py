@@ -23,8 +23,10 @@ import sys
 import threading
 import zlib
 from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Literal
 
 from .audio import HEADER_SIZE, RATE, iter_wav, wav_size
 
@@ -103,10 +105,12 @@ class _Clip:
 
 
 _encode_lock = threading.Lock()
+# The encoders the clips are made with (PyAV's names): MP3, and AAC for MP4.
+_Codec = Literal["libmp3lame", "aac"]
 
 
 @cache
-def _clip_unlocked(codec: str, stereo: bool) -> _Clip:
+def _clip_unlocked(codec: _Codec, stereo: bool) -> _Clip:
     import av  # here, not at the top: only MP3 and MP4 need PyAV
 
     layout = "stereo" if stereo else "mono"
@@ -154,7 +158,7 @@ def _clip_unlocked(codec: str, stereo: bool) -> _Clip:
     return _Clip(b"".join(kept), tuple(offsets), bytes(context.extradata or b""))
 
 
-def _clip(codec: str, stereo: bool) -> _Clip:
+def _clip(codec: _Codec, stereo: bool) -> _Clip:
     with _encode_lock:  # one encode per clip, even when the first requests come together
         return _clip_unlocked(codec, stereo)
 
@@ -173,7 +177,7 @@ class MediaFile:
 
     content_type: str
     size: int
-    _chunks: object  # (start, stop, chunk) -> iterator of bytes
+    _chunks: Callable[[int, int, int], Iterator[bytes]]  # (start, stop, chunk)
 
     def iter_range(self, start: int = 0, end: int | None = None, chunk: int = 65536):
         """Yield the bytes [start, end] (inclusive, like HTTP ranges); `end` past the file is

@@ -176,7 +176,7 @@ class _Fault:
         if isinstance(self.body, str):
             return self.body.encode()
         if self.body is None:
-            if self.status < 400:
+            if self.status is None or self.status < 400:
                 return b""
             return json.dumps({"error": phrase(self.status)}).encode()
         return json.dumps(self.body).encode()
@@ -669,6 +669,7 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
     # ACKs add ~40 ms to every answer, which would swamp any benchmark.
     disable_nagle_algorithm = True
     server: _Server
+    _project: _Project | None  # whose valid credentials the request carries (_dispatch)
 
     def setup(self) -> None:
         super().setup()
@@ -816,6 +817,11 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
             return True
         return False
 
+    def _caller(self) -> _Project:
+        """The request's project, once `_refused` has let it through."""
+        assert self._project is not None, "asked before _refused() let the request in"
+        return self._project
+
     def _media_refused(self, project: _Project, error) -> bool:
         """SignalWire: public media goes to anyone (credentials or not, right or wrong);
         protected media needs that project's credentials, as the API does."""
@@ -926,13 +932,13 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
                 return self._invalid("page_token_is_invalid", "page_token is invalid")
 
         host = self.headers.get("Host") or self.server.space._host()
-        space, shelf = self.server.space, self._project.relay
+        space, shelf = self.server.space, self._caller().relay
         newest_first = space.relay_order == "newest"
         with space._lock:
             lo, hi = page_bounds(shelf.keys, size, cursor, newest_first)
             page = shelf.recs[lo:hi]
             items = [
-                space.render(self._project.id, rec, host)
+                space.render(self._caller().id, rec, host)
                 for rec in (reversed(page) if newest_first else page)
             ]
             next_token, prev_token = page_tokens(shelf.keys, lo, hi, cursor, newest_first)
@@ -943,8 +949,8 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
         host = self.headers.get("Host") or self.server.space._host()
         space = self.server.space
         with space._lock:
-            rec = self._project.relay.lookup(rec_id)
-            body = space.render(self._project.id, rec, host) if rec is not None else None
+            rec = self._caller().relay.lookup(rec_id)
+            body = space.render(self._caller().id, rec, host) if rec is not None else None
         if body is None:
             return self._error(404)
         self._json(200, body)
@@ -987,7 +993,7 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
             if moment is None:
                 return self._voice_log_invalid(name, "Parameter value is invalid")
             bounds[name] = moment
-        space, project = self.server.space, self._project
+        space, project = self.server.space, self._caller()
         with space._lock:
             shelf = project.voice_logs
             lo, hi = 0, len(shelf.keys)
@@ -1011,11 +1017,12 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
             items = [dict(log) for _, log in reversed(pairs[first:last_])]
             next_token, prev_token = page_tokens(keys, first, last_, cursor)
 
-        query = {"page_size": size}
+        # Not `query`: last() reads the request's query, which the links carry on.
+        carried: dict[str, int | str] = {"page_size": size}
         for name in ("created_after", "created_before", "created_on"):
             if last(name) is not None:
-                query[name] = last(name)
-        self._relay_page(VOICE_LOGS_PATH, query, token, next_token, prev_token, items)
+                carried[name] = last(name)
+        self._relay_page(VOICE_LOGS_PATH, carried, token, next_token, prev_token, items)
 
     def _relay_page(self, path, query, token, next_token, prev_token, items) -> None:
         """A page as RELAY REST lists answer (recordings, voice logs): `data`, and `links`
@@ -1036,7 +1043,7 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
 
     def _voice_log(self, leg_id: str) -> None:
         with self.server.space._lock:
-            log = self._project.voice_logs.lookup(leg_id)
+            log = self._caller().voice_logs.lookup(leg_id)
             body = None if log is None else dict(log)
         if body is None:
             return self._error(404)
@@ -1044,7 +1051,7 @@ class _Handler(CompatibilityRoutes, BaseHTTPRequestHandler):
 
     def _delete(self, rec_id: str) -> None:
         with self.server.space._lock:
-            rec = self._project.relay.pop(rec_id)
+            rec = self._caller().relay.pop(rec_id)
         if rec is None:
             return self._error(404)
         self._send(204, b"", None)

@@ -11,15 +11,26 @@ import ipaddress
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
 
 from recordings_app.errors import NoActiveCredential, Problem
 from recordings_app.models import Credential, Profile
 from recordings_app.signalwire import canonical_uuid
 
 
-def active_credential(request: HttpRequest) -> Credential:
+class LoggedInRequest(HttpRequest):
+    """A request behind `login_required`, as the middleware leaves it: what our views
+    read of it beyond Django's own HttpRequest, declared for the type checker."""
+
+    user: User  # not AnonymousUser: login_required let it in
+    htmx: HtmxDetails  # django_htmx.middleware.HtmxMiddleware
+    phone_region: str  # recordings_app.middleware.user_preferences
+
+
+def active_credential(request: LoggedInRequest) -> Credential:
     """The credential the user picked: one of their own, or one still shared with them.
     Without one (none picked, or the picked one no longer shared), another they may
     use is put in use, else NoActiveCredential sends them to add or pick one."""
@@ -39,7 +50,7 @@ def credential_in_use(user) -> Credential | None:
     return Credential.objects.shared_with(user).filter(pk__in=picked).first()
 
 
-def _fall_back(request: HttpRequest) -> Credential:
+def _fall_back(request: LoggedInRequest) -> Credential:
     """After a revoked grant, a removed credential, or on a first visit: the newest of
     the user's own credentials, else the one credential shared with them; with several
     shared and none picked, the user picks on the credentials page."""

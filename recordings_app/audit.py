@@ -24,7 +24,7 @@ from datetime import timedelta
 from django.http import HttpRequest
 from django.utils import timezone
 
-from recordings_app.access import client_address
+from recordings_app.access import LoggedInRequest, client_address
 from recordings_app.errors import explain
 from recordings_app.models import AuditEvent, Credential
 
@@ -81,7 +81,7 @@ def record_for(
     )
 
 
-def record_play(request: HttpRequest, recording_id: str, credential: Credential) -> None:
+def record_play(request: LoggedInRequest, recording_id: str, credential: Credential) -> None:
     """A play, by the rule in this module's docstring."""
     recent = AuditEvent.objects.filter(
         user=request.user,
@@ -93,7 +93,7 @@ def record_play(request: HttpRequest, recording_id: str, credential: Credential)
         record(request, Action.PLAY, recording_id=recording_id, credential=credential)
 
 
-def listeners(request: HttpRequest, recording_id: str, limit: int = 20):
+def listeners(request: LoggedInRequest, recording_id: str, limit: int = 20):
     """The latest plays of a recording, newest first, for its page: everyone's for those
     who may see the activity of every user, else the user's own."""
     plays = AuditEvent.objects.filter(recording_id=recording_id, action=Action.PLAY)

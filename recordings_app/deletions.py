@@ -515,8 +515,10 @@ def is_due(job: DeletionJob, now: datetime) -> bool:
         since = job.resume_at
     else:
         return False
-    requeued = job.queued_at is not None and (since is None or job.queued_at >= since)
-    return not (requeued and job.queued_at > now - QUEUE_PATIENCE)
+    queued = job.queued_at
+    if queued is None or (since is not None and queued < since):
+        return True
+    return queued <= now - QUEUE_PATIENCE
 
 
 def unfinished() -> QuerySet[DeletionJob]:

@@ -64,6 +64,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
+from typing import overload
 
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
@@ -312,10 +313,11 @@ def _reaches_back(state: IndexSync, times: list[datetime]) -> bool:
     the first pages really held the newest recordings: a list whose pages are each in
     order but come oldest page first starts with old recordings only, so it is read on
     until the next page gives the order away."""
-    if not times:
-        return False
+    horizon, through = state.horizon, state.relay_complete_through
+    if not times or horizon is None or through is None:
+        return False  # asked only with a horizon, which comes of a complete_through
     newest = max(times if state.pass_newest is None else [*times, state.pass_newest])
-    return min(times) < state.horizon and newest >= state.relay_complete_through
+    return min(times) < horizon and newest >= through
 
 
 def is_stale(state: IndexSync, now: datetime) -> bool:
@@ -496,6 +498,7 @@ def _upsert(
     started = when(pass_started)
     rows = []
     for rec in recordings:
+        assert rec.created_at is not None  # _store_page passes only recordings with one
         price = rec.price.quantize(PRICE_PLACES) if rec.price is not None else None
         rows.append(
             (
@@ -735,6 +738,10 @@ def _mark_vanished(credential, family, pass_started_at, since, now) -> None:
     rollups.refresh(credential.pk, days)
 
 
+@overload
+def exact(amount: Decimal) -> Decimal: ...
+@overload
+def exact(amount: None) -> None: ...
 def exact(amount: Decimal | None) -> Decimal | None:
     """A sum of prices from the database, as the exact decimal it is.
 

@@ -199,8 +199,9 @@ def _window(credential, family: str, wanted: list[Recording]):
     """{key: Parties} of the first page of voice logs or calls in the window of `wanted`,
     or the `Parties` that says why they cannot be read. The window is rounded out to
     whole minutes, so the next request for the same page reuses the cached read."""
-    oldest = min(rec.created_at for rec in wanted) - index.JOIN_BEFORE
-    newest = max(rec.created_at for rec in wanted) + index.JOIN_AFTER
+    times = [rec.created_at for rec in wanted if rec.created_at]  # all of them: see the caller
+    oldest = min(times) - index.JOIN_BEFORE
+    newest = max(times) + index.JOIN_AFTER
     after = oldest.replace(second=0, microsecond=0)
     before = newest.replace(second=0, microsecond=0) + timedelta(minutes=1)
     try:

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from recordings_app import audit
+from recordings_app.access import LoggedInRequest
 from recordings_app.errors import Problem
 from recordings_app.models import Credential, RecordingNote, RecordingTag
 
@@ -89,7 +90,7 @@ def is_editable(note: RecordingNote, user) -> bool:
 
 
 def add_note(
-    request: HttpRequest, credential: Credential, recording_id: str, text: str, at: int | None
+    request: LoggedInRequest, credential: Credential, recording_id: str, text: str, at: int | None
 ) -> RecordingNote:
     note = RecordingNote.objects.create(
         credential=credential,
@@ -136,7 +137,7 @@ def edit_note(
 
 
 def add_tags(
-    request: HttpRequest, credential: Credential, recording_id: str, names: list[str]
+    request: LoggedInRequest, credential: Credential, recording_id: str, names: list[str]
 ) -> list[str]:
     """The tags of `names` the recording did not have yet, added and each audited."""
     have = set(tags_of(credential, recording_id).values_list("name", flat=True))

@@ -33,7 +33,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
+from django.db.models import Case, Count, Expression, F, IntegerField, Sum, Value, When
 
 from recordings_app import index, rollups
 from recordings_app.errors import Problem
@@ -145,7 +145,7 @@ for _name in ("from", "to"):  # `from` is a Python keyword
 def period_from(query, today: date) -> Period:
     form = PeriodForm(query)
     if not form.is_valid():
-        reasons = " ".join(" ".join(errors) for errors in form.errors.values())
+        reasons = " ".join(" ".join(map(str, errors)) for errors in form.errors.values())
         raise Problem(400, "This period is not valid", reasons)
     data = form.cleaned_data
     if data.get("from"):
@@ -289,7 +289,9 @@ def report_from_rows(credential, period: Period, zone) -> dict:
 
 def _assembled(groups, previous_groups, days, rows, period: Period) -> dict:
     totals = Figures()
-    dimensions = {name: defaultdict(Figures) for name in DIMENSIONS}
+    dimensions: dict[str, defaultdict[str | bool | None, Figures]] = {
+        name: defaultdict(Figures) for name in DIMENSIONS
+    }
     failed_charged = Figures()
     for group in groups:
         figures = (group["price_unit"], group["n"], group["seconds"], group["price"])
@@ -383,7 +385,7 @@ def _day_number(period: Period, zone):
                 last + 1 < period.days and midnights[last + 2] - midnights[last + 1] == rollups.DAY
             ):
                 last += 1
-            value = (F("epoch") - midnights[number]) / rollups.DAY + number
+            value: Expression = (F("epoch") - midnights[number]) / rollups.DAY + number
         else:
             value = Value(number)
         whens.append(When(epoch__lt=midnights[last + 1], then=value))

@@ -79,7 +79,7 @@ def allow_audit_deletes_before(cursor, before: datetime | None) -> None:
     """Tell the audit table's trigger (migration 0010) that this transaction deletes
     rows older than `before`; None takes it back. Both forms end with the transaction."""
     if connection.vendor == "postgresql":
-        value = before.isoformat() if before else ""
+        value: str | None = before.isoformat() if before else ""
         cursor.execute("SELECT set_config('recordings.audit_prune_before', %s, true)", [value])
     elif connection.vendor == "sqlite":
         value = connection.ops.adapt_datetimefield_value(before) if before else None

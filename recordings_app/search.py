@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import phonenumbers
@@ -122,7 +123,7 @@ def number_search(text: str, region: str) -> NumberSearch | None:
     if len(digits) < MIN_SUFFIX_DIGITS or len(digits) > 20:
         return None
     stripped = text.strip()
-    readings = [(stripped, region)]
+    readings: list[tuple[str, str | None]] = [(stripped, region)]
     # SignalWire's users dial from anywhere: 00 and 011 (North America) are international
     # prefixes whatever the region says.
     for prefix in ("00", "011"):
@@ -248,7 +249,7 @@ class RecordingFilters(forms.Form):
         reasons = []
         for name, errors in self.errors.items():
             label = "Filters" if name == "__all__" else self.fields[name].label or name
-            reasons.append(f"{label}: {' '.join(errors)}")
+            reasons.append(f"{label}: {' '.join(map(str, errors))}")
         return reasons
 
     def checked(self) -> dict:
@@ -355,7 +356,7 @@ def totals(rows) -> PageTotals:
         .order_by("price_unit")
     )
     count = seconds = 0
-    prices = {}
+    prices: dict[str, Decimal] = {}
     for group in groups:
         count += group["n"]
         seconds += group["seconds"] or 0

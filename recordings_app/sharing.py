@@ -26,7 +26,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from recordings_app import audit, notes
-from recordings_app.access import client_address
+from recordings_app.access import LoggedInRequest, client_address
 from recordings_app.errors import Explanation, Problem
 from recordings_app.models import Credential, ShareLink
 
@@ -54,7 +54,7 @@ def token_hash(token: str) -> str:
 
 
 def create_link(
-    request: HttpRequest,
+    request: LoggedInRequest,
     credential: Credential,
     recording_id: str,
     *,
@@ -91,7 +91,7 @@ def live_links_of(user):
     ).select_related("credential")
 
 
-def revoke(request: HttpRequest, link_id: int) -> ShareLink:
+def revoke(request: LoggedInRequest, link_id: int) -> ShareLink:
     """Revoke one of the user's own links (anyone else's is a 404, as if not there)."""
     link = ShareLink.objects.filter(user=request.user, pk=link_id).first()
     if link is None:

@@ -36,18 +36,22 @@ def stream_from_the_loop(get_response):
 
 
 async def pulled_in_a_thread(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
-    chunks = iter(chunks)
+    iterator = iter(chunks)
     # thread_sensitive: inside a request, that request's own thread.
-    pull = sync_to_async(next, thread_sensitive=True)
+    pull = sync_to_async(_next_or_none, thread_sensitive=True)
     try:
-        while (chunk := await pull(chunks, None)) is not None:
+        while (chunk := await pull(iterator)) is not None:
             yield chunk
     finally:
         # Also when the reader went away and the send was cancelled (Django then does
         # not close the response): let go of SignalWire's stream or the database cursor,
         # in the thread that holds it, once any read under way there has returned.
-        if close := getattr(chunks, "close", None):
+        if close := getattr(iterator, "close", None):
             await sync_to_async(close, thread_sensitive=True)()
+
+
+def _next_or_none(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)
 
 
 def counted_as_audio(chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -472,7 +472,7 @@ def shown(row: IndexedRecording | None) -> dict:
     has_audio = bool(row.url) and row.status_family == "done" and row.duration_seconds != 0
     if row.talk_state == State.NOT_YET and not has_audio:
         return {"state": "no_audio", "reason": "There is no audio to analyse."}
-    talk = {
+    talk: dict[str, object] = {
         "state": row.talk_state or State.QUEUED,
         "reason": row.talk_reason,
         "analysed_at": row.talk_analysed_at,

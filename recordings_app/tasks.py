@@ -89,7 +89,7 @@ def analyse_talk_time(credential_id: int, recording_id: str = "") -> int:
 def request_talk_time(credential: Credential, row: IndexedRecording | None) -> bool:
     """The recording's page was opened: queue its analysis unless it has one, is queued,
     or has no audio. True if this call queued it."""
-    if not talk_time.needs_queueing(row):
+    if row is None or not talk_time.needs_queueing(row):
         return False
     if not talk_time.claim(credential, row.recording_id, row.talk_state):
         return False

@@ -425,7 +425,7 @@ def _decoded_peaks(reader: _MediaReader, container_format: str, size: int | None
     estimates the duration of a file that does not state it (an MP3 without a header)."""
     name = CONTAINER_NAMES[container_format]
     try:
-        container = av.open(reader, format=container_format)
+        container = av.open(reader, mode="r", format=container_format)
     except av.FFmpegError as error:
         why = error.strerror or type(error).__name__
         raise NoWaveform(f"The {name} file could not be read ({why}).") from None
@@ -517,7 +517,7 @@ class _SliceMaxima:
             self._look_at_block()
 
     def _look_at_block(self) -> None:
-        if not self.block_samples:
+        if not self.block_samples or self.block_format is None:
             return
         name, frame_channels = self.block_format
         typecode, silence, full_scale = SAMPLE_FORMATS[av.AudioFormat(name).packed.name]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -22,7 +23,7 @@ def free_port() -> int:
 def migrate_with_demo_user(env: dict, timeout: float = 120) -> None:
     """Migrate the database `env` names and give it the demo user (demo / demo, with the
     demo space's credentials), each in a `manage.py` process run with `env`."""
-    run = dict(cwd=ROOT, env=env, check=True, capture_output=True, timeout=timeout)
+    run: dict[str, Any] = dict(cwd=ROOT, env=env, check=True, capture_output=True, timeout=timeout)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
     subprocess.run(
         [

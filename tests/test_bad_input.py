@@ -86,7 +86,9 @@ def test_opening_a_garbage_id_says_so(alice_client, demo_space, value, status, m
 
 
 def next_link(client) -> str:
-    return page_link(text(client.get("/recordings/")), "next")
+    link = page_link(text(client.get("/recordings/")), "next")
+    assert link is not None, "the first page has no next link"
+    return link
 
 
 @pytest.mark.parametrize(

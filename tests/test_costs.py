@@ -5,11 +5,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
-from index_rows import index_row
 
 from recordings_app.models import Credential
 from recordings_app.reports import Period, period_from
 from tests.conftest import csv_lines
+from tests.index_rows import index_row
 
 pytestmark = pytest.mark.no_upstream
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -521,7 +521,7 @@ def peak(frame, channel: int) -> float:
 
 def decoded(content: bytes):
     """(codec, channels, sample rate, seconds, loudest sample per channel) of a media file."""
-    with av.open(io.BytesIO(content)) as container:
+    with av.open(io.BytesIO(content), mode="r") as container:
         stream = container.streams.audio[0]
         frames = list(container.decode(stream))
         channels = stream.codec_context.channels

@@ -14,24 +14,27 @@ SECRET_READERS = {"envsecret", "secretlist"}
 
 
 def variables_read_by(path: Path) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if (
             isinstance(node, ast.Subscript)
             and ast.unparse(node.value) == "os.environ"
             and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)
         ):
             names.add(node.slice.value)
         if not (isinstance(node, ast.Call) and node.args):
             continue
-        function = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+        called = node.func
+        function = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
         first = node.args[0]
         if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
             continue
         if function in SECRET_READERS:
             names |= {first.value, f"{first.value}_FILE"}
         elif function in READERS and (
-            function != "get" or ast.unparse(node.func.value) == "os.environ"
+            function != "get"
+            or (isinstance(called, ast.Attribute) and ast.unparse(called.value) == "os.environ")
         ):
             names.add(first.value)
     return names

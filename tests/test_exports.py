@@ -5,10 +5,10 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from index_rows import index_row
 
 from recordings_app.exports import defuse
 from recordings_app.models import AuditEvent, Credential
+from tests.index_rows import index_row
 
 
 def csv_rows(response) -> list[dict]:

@@ -2,12 +2,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from index_rows import index_row
 
 from demo_space import DEMO_PROJECT_ID
 from recordings_app import index
 from recordings_app.models import Credential
 from tests.conftest import csv_lines
+from tests.index_rows import index_row
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = datetime(2026, 3, 10, tzinfo=BERLIN)  # a plain winter day: UTC+1

@@ -74,7 +74,9 @@ def cluster(demo_space):
 
 def csrf_token(session: requests.Session, url: str) -> str:
     page = session.get(url, timeout=10).text
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
 
 
 def log_in(session: requests.Session, base: str) -> None:

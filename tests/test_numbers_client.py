@@ -217,6 +217,24 @@ def test_a_narrow_window_holds_only_its_logs(client, demo_space):
     assert all(p.started_at == moment for p in page.items)
 
 
+def test_every_page_of_a_window_keeps_to_the_window(client, demo_space):
+    # SignalWire carries a list's filters on in its `next` link; the demo space's links
+    # once dropped them, so the pages after the first ran on past the window.
+    logs = demo_space.voice_logs(DEMO_PROJECT_ID)
+    times = sorted(datetime.fromisoformat(log["created_at"].replace("Z", "+00:00")) for log in logs)
+    after = times[len(times) // 2]
+    seen, cursor = [], None
+    while True:
+        page = client.list_voice_logs(cursor, 10, created_after=after)
+        seen += page.items
+        if (cursor := page.next_cursor) is None:
+            break
+        assert "created_after=" in cursor
+    assert len(seen) > 10  # more than one page
+    assert all(p.started_at >= after for p in seen)
+    assert len(seen) == sum(1 for moment in times if moment >= after)
+
+
 def test_the_calls_list_filters_by_start_time(client, demo_space):
     calls = demo_space.calls(DEMO_PROJECT_ID)
     start = datetime.strptime(calls[5]["start_time"], "%a, %d %b %Y %H:%M:%S %z")

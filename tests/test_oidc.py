@@ -45,7 +45,9 @@ def log_in_at_company(browser, live_server, person, next_url="") -> requests.Res
     """Press "Log in with Example Corp" on the log-in page, sign in on the provider's own
     page, and follow the redirects back: the page the person ends up on."""
     page = browser.get(f"{live_server.url}/accounts/login/", params={"next": next_url})
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert found is not None
+    token = found.group(1)
     sign_in = browser.post(
         f"{live_server.url}/oidc/authenticate/",
         data={"csrfmiddlewaretoken": token, "next": next_url},
@@ -55,7 +57,9 @@ def log_in_at_company(browser, live_server, person, next_url="") -> requests.Res
     if "/interaction/" not in sign_in.url:
         return sign_in  # the provider remembered the person: straight back
     assert "Example Corp sign-in" in sign_in.text
-    action = re.search(r'<form method="post" action="([^"]+)"', sign_in.text).group(1)
+    found = re.search(r'<form method="post" action="([^"]+)"', sign_in.text)
+    assert found is not None
+    action = found.group(1)
     return browser.post(
         urljoin(sign_in.url, action),
         data={"login": person, "password": PEOPLE[person]},
@@ -74,7 +78,9 @@ def messages_on(page: requests.Response) -> str:
 
 
 def log_out(browser, live_server, page: requests.Response) -> requests.Response:
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert found is not None
+    token = found.group(1)
     return browser.post(
         f"{live_server.url}/accounts/logout/",
         data={"csrfmiddlewaretoken": token},
@@ -216,7 +222,9 @@ def test_with_local_log_in_switched_off_the_page_offers_only_the_company(
     page = browser.get(f"{live_server.url}/accounts/login/")
     assert "Log in with Example Corp" in page.text
     assert 'type="password"' not in page.text
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert found is not None
+    token = found.group(1)
     refused = browser.post(
         page.url,
         data={"csrfmiddlewaretoken": token, "username": "alice", "password": "alice-password"},
@@ -229,7 +237,9 @@ def test_with_local_log_in_switched_off_the_page_offers_only_the_company(
     assert who(browser.get(f"{live_server.url}/recordings/")) is None
     # Nor does the admin's log-in take a password.
     admin = browser.get(f"{live_server.url}/admin/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', admin.text).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', admin.text)
+    assert found is not None
+    token = found.group(1)
     alice.is_staff = True
     alice.save()
     browser.post(

@@ -19,7 +19,7 @@ LIST_PREFIX = "/api/relay/rest/recordings?"
 # The list page reads the Compatibility list too: here it has nothing, so the page's
 # rows are exactly the RELAY ones under test.
 COMPAT_LIST_PREFIX = f"/api/laml/2010-04-01/Accounts/{DEMO_PROJECT_ID}/Recordings"
-NO_CXML = {
+NO_CXML: dict[str, object] = {
     "uri": COMPAT_LIST_PREFIX,
     "first_page_uri": COMPAT_LIST_PREFIX,
     "next_page_uri": None,

@@ -33,7 +33,9 @@ def make_link(client, recording, **fields) -> str:
     data = {"hours": "24", "at": "", **fields}
     response = client.post(f"/recordings/{recording['id']}/share/", data)
     assert response.status_code == 200, text(response)
-    url = re.search(r'value="(http://testserver/shared/\?token=[^"]+)"', text(response)).group(1)
+    found = re.search(r'value="(http://testserver/shared/\?token=[^"]+)"', text(response))
+    assert found, "the page shows the link"
+    url = found.group(1)
     return url.removeprefix("http://testserver")
 
 

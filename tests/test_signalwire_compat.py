@@ -4,8 +4,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-import test_signalwire_fakes as fakes
-from test_signalwire_fakes import (
+
+from recordings_app import signalwire as sw
+from tests import test_signalwire_fakes as fakes
+from tests.test_signalwire_fakes import (
     API_TOKEN,
     COMPAT_PATH,
     PROJECT_ID,
@@ -17,8 +19,6 @@ from test_signalwire_fakes import (
     times,
     uuid_for,
 )
-
-from recordings_app import signalwire as sw
 
 pytestmark = pytest.mark.no_upstream
 space, client = fakes.space, fakes.client

@@ -63,7 +63,7 @@ def value_for(spec: dict, schema: dict):
         "boolean": False,
         "object": None,
         "null": None,
-    }.get(schema.get("type"), "text")
+    }.get(schema.get("type", ""), "text")
 
 
 def assembled(spec: dict, schema: dict) -> list[dict]:

@@ -1,10 +1,10 @@
 """Media from SignalWire's own hosts gets the credentials; media anywhere else does not."""
 
 import pytest
-import test_signalwire_fakes as fakes
-from test_signalwire_fakes import API_TOKEN, PROJECT_ID, WAV, Answer
 
 from recordings_app import signalwire as sw
+from tests import test_signalwire_fakes as fakes
+from tests.test_signalwire_fakes import API_TOKEN, PROJECT_ID, WAV, Answer
 
 pytestmark = pytest.mark.no_upstream
 space, files, foreign, client = fakes.space, fakes.files, fakes.foreign, fakes.client

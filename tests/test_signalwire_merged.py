@@ -4,8 +4,10 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import test_signalwire_fakes as fakes
-from test_signalwire_fakes import (
+
+from recordings_app import signalwire as sw
+from tests import test_signalwire_fakes as fakes
+from tests.test_signalwire_fakes import (
     COMPAT_PATH,
     RELAY_PATH,
     Answer,
@@ -15,8 +17,6 @@ from test_signalwire_fakes import (
     relay_recording,
     uuid_for,
 )
-
-from recordings_app import signalwire as sw
 
 pytestmark = pytest.mark.no_upstream
 space, client = fakes.space, fakes.client

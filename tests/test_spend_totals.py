@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from index_rows import index_row
 
 from demo_space import DEMO_PROJECT_ID
 from recordings_app import index, reports
 from recordings_app.models import Credential, DayFigures, QuarterHourFigures
 from tests.conftest import text
+from tests.index_rows import index_row
 
 ZONES = ["UTC", "Europe/Berlin", "Asia/Kathmandu", "America/St_Johns", "Pacific/Chatham"]
 

@@ -73,7 +73,9 @@ def session_cookie(base: str) -> str:
     """The demo user's session cookie. The cookies are Secure (DEBUG=0) and this is plain
     HTTP on loopback, so they are sent by hand."""
     page = requests.get(base + "/accounts/login/", timeout=10)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert found is not None
+    token = found.group(1)
     response = requests.post(
         base + "/accounts/login/",
         data={"username": "demo", "password": "demo", "csrfmiddlewaretoken": token},

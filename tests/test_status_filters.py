@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-from index_rows import index_row
 
 from recordings_app.models import Credential
+from tests.index_rows import index_row
 
 pytestmark = pytest.mark.no_upstream
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -135,6 +135,7 @@ def encoded(samples, container: str, codec: str, target=None, options=None) -> b
     flat = array("f", (value for pair in samples for value in pair))
     with av.open(target, "w", format=container, options=options or {}) as muxer:
         stream = muxer.add_stream(codec, rate=RATE, layout="stereo")
+        assert isinstance(stream, av.AudioStream)
         if codec in ("aac", "libmp3lame"):
             stream.bit_rate = 64000
         for start in range(0, len(samples), 1024):

@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recordings_app', '0016_audit_actions_of_issue_15'),
+        ("recordings_app", "0016_audit_actions_of_issue_15"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='indexedrecording',
-            index=models.Index(condition=models.Q(('price__isnull', False), ('vanished_at', None)), fields=['credential', '-price', '-created_at'], name='index_by_price'),
+            model_name="indexedrecording",
+            index=models.Index(
+                condition=models.Q(("price__isnull", False), ("vanished_at", None)),
+                fields=["credential", "-price", "-created_at"],
+                name="index_by_price",
+            ),
         ),
     ]

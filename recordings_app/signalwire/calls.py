@@ -38,7 +38,9 @@ def list_page(
     names (upstream's `next_page_uri` carries the filter on)."""
     path = list_path(auth[0])
     if cursor is None:
-        query = [("PageSize", max(1, min(MAX_PAGE_SIZE, int(page_size))))]
+        query: list[tuple[str, int | str]] = [
+            ("PageSize", max(1, min(MAX_PAGE_SIZE, int(page_size))))
+        ]
         # SignalWire: `StartTime>` / `StartTime<` (inclusive: `StartTime>=` on the wire),
         # RFC 2822 as the recordings' `DateCreated>`; a day (YYYY-MM-DD) is taken too.
         if started_after is not None:

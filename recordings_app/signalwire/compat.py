@@ -44,7 +44,9 @@ def list_page(
     included, so they are ignored then."""
     path = list_path(auth[0])
     if cursor is None:
-        query = [("PageSize", max(1, min(MAX_PAGE_SIZE, int(page_size))))]
+        query: list[tuple[str, int | str]] = [
+            ("PageSize", max(1, min(MAX_PAGE_SIZE, int(page_size))))
+        ]
         if created_after is not None:
             query.append(("DateCreated>", rfc2822(created_after)))
         if call_sid is not None:

@@ -36,7 +36,7 @@ def files_base_url() -> str:
 
 def is_signalwire_host(host: str | None) -> bool:
     """A host under signalwire.com: a space's own, files.signalwire.com, and the rest."""
-    return bool(host) and host.rstrip(".").lower().endswith(".signalwire.com")
+    return host is not None and host.rstrip(".").lower().endswith(".signalwire.com")
 
 
 def stand_in_urls() -> tuple[str, ...]:

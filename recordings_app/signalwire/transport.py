@@ -11,11 +11,12 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -99,7 +100,9 @@ _usage: contextvars.ContextVar[UpstreamUsage | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def track_upstream(on_call: Callable[[int | None, float], None] | None = None):
+def track_upstream(
+    on_call: Callable[[int | None, float], None] | None = None,
+) -> Iterator[UpstreamUsage]:
     """Count the upstream calls (and the time spent waiting on them) made inside;
     `on_call(status, seconds)` is called as each one ends."""
     usage = UpstreamUsage(on_call=on_call)
@@ -132,26 +135,49 @@ def _must_be_public(host: str) -> bool:
     return host.strip("[]").lower() not in allowed
 
 
-class _PublicOnly:
-    """Resolve, check every address, then connect to a checked one: a host that resolves
-    to an internal address is refused before any packet goes to it, and a second DNS
-    answer (rebinding) cannot swap in another address after the check."""
+def _checked_address(host: str, port: int) -> str:
+    """The address to connect to for `host`: the name is resolved once and every address
+    it has is checked, so a host that resolves to an internal address is refused before
+    any packet goes to it, and a second DNS answer (rebinding) cannot swap in another
+    address after the check. Raises socket.gaierror (no such name) or ForbiddenAddress."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = [str(info[4][0]) for info in found]
+    if not addresses or not all(is_public_address(address) for address in addresses):
+        raise ForbiddenAddress(host)
+    return addresses[0]
+
+
+class _PublicOnly(HTTPConnection):
+    """urllib3's connection, opened through the address check and watched by the call's
+    deadline. Neither requests nor urllib3 has a public hook between resolving a name and
+    connecting, so this class (with the two pools and the adapter below, which only make
+    requests build it) is the one place that uses urllib3's internals:
+
+    - `HTTPConnection._new_conn()`, private: overridden to connect to the address that
+      `_checked_address` resolved and checked, never to a name;
+    - `urllib3.util.connection.create_connection`, undocumented: opens that socket with
+      the connection's timeout, source address and socket options, as `_new_conn`
+      itself does;
+    - the pools' `ConnectionCls` and the pool manager's `pool_classes_by_scheme`,
+      undocumented: how requests' pools come to build this class;
+    - urllib3's connect errors, raised with the connection as urllib3 raises them, so
+      requests maps ours as it maps its own (`_failure` reads NameResolutionError).
+
+    Everything else here uses public APIs: a `requests.Session`, and a connection's
+    `request()` and `sock`."""
 
     def _new_conn(self) -> socket.socket:
         if not _must_be_public(self.host):
             return super()._new_conn()
         try:
-            found = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+            address = _checked_address(self.host, self.port)
         except socket.gaierror as error:
             # The unknown name it is (SpaceNotFound for the space's host); never a second,
             # unchecked lookup and connect, whose answer could differ from this one.
             raise NameResolutionError(self.host, self, error) from None
-        addresses = [info[4][0] for info in found]
-        if not addresses or not all(is_public_address(address) for address in addresses):
-            raise ForbiddenAddress(self.host)
         try:
             return create_connection(
-                (addresses[0], self.port),
+                (address, self.port),
                 self.timeout,
                 source_address=self.source_address,
                 socket_options=self.socket_options,
@@ -161,12 +187,12 @@ class _PublicOnly:
         except OSError as error:
             raise NewConnectionError(self, f"Failed to connect: {error}") from error
 
-    def request(self, *args, **kwargs):
+    def request(self, *args: Any, **kwargs: Any) -> None:
         # The call's deadline (if any) may cut this connection from now on.
         deadline = _deadline.get()
         if deadline is not None:
             deadline.watch(self)
-        return super().request(*args, **kwargs)
+        super().request(*args, **kwargs)
 
 
 class _PublicHTTPConnection(_PublicOnly, HTTPConnection):
@@ -186,7 +212,7 @@ class _PublicHTTPSPool(HTTPSConnectionPool):
 
 
 class _PublicOnlyAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {
             "http": _PublicHTTPPool,
@@ -206,7 +232,7 @@ class _Deadline:
         self.seconds = seconds
         self.at = time.monotonic() + seconds
         self.expired = False
-        self._connection = None
+        self._connection: HTTPConnection | None = None
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
@@ -218,7 +244,7 @@ class _Deadline:
     def passed(self) -> bool:
         return self.expired or self.remaining() <= 0
 
-    def watch(self, connection) -> None:
+    def watch(self, connection: HTTPConnection) -> None:
         with self._lock:
             self._connection = connection
 
@@ -231,7 +257,7 @@ class _Deadline:
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            sock = getattr(self._connection, "sock", None)
+            sock = self._connection.sock if self._connection is not None else None
             self._connection = None
             if sock is not None:
                 # The plain socket's shutdown, under TLS too: it wakes a blocked read.
@@ -339,8 +365,8 @@ def _send_within(deadline: _Deadline, method, url, *, auth, headers, stream) -> 
         if method != "GET" or response.status_code not in RETRYABLE_STATUSES:
             return response
         attempt += 1
-        delay = _retry_after(response)
-        delay = _backoff(attempt) if delay is None else delay
+        retry_after = _retry_after(response)
+        delay = _backoff(attempt) if retry_after is None else retry_after
         if attempt >= MAX_ATTEMPTS or time.monotonic() + delay > retry_until:
             return response
         response.close()

@@ -34,7 +34,9 @@ def list_page(
     """GET /api/voice/logs, the first page of a window or the page a cursor names (whose
     query carries the window on)."""
     if cursor is None:
-        query = [("page_size", max(1, min(MAX_PAGE_SIZE, int(page_size))))]
+        query: list[tuple[str, int | str]] = [
+            ("page_size", max(1, min(MAX_PAGE_SIZE, int(page_size))))
+        ]
         # SignalWire: the format of these is not documented beyond "string"; ISO 8601
         # UTC is what every other RELAY REST time is.
         if created_after is not None:

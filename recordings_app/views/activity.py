@@ -18,7 +18,8 @@ def _filtered(request: HttpRequest) -> ActivityFilter:
     form = ActivityFilter(request.GET)
     if not form.is_valid():
         errors = "; ".join(
-            f"{form.fields[name].label if name in form.fields else 'Filter'}: {' '.join(errs)}"
+            f"{form.fields[name].label if name in form.fields else 'Filter'}: "
+            f"{' '.join(map(str, errs))}"
             for name, errs in form.errors.items()
         )
         raise Problem(400, "Those filters do not work", errors)

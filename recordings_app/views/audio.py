@@ -2,11 +2,11 @@
 browser never needs SignalWire's credentials, with downloads audited."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest
 from django.views.decorators.http import require_safe
 
 from recordings_app import audio_stream, audit
 from recordings_app.access import (
+    LoggedInRequest,
     active_credential,
     browser_cache_control,
     checked_recording_id,
@@ -16,7 +16,7 @@ from recordings_app.signalwire import SignalWireError
 
 @require_safe
 @login_required
-def recording_audio(request: HttpRequest, recording_id: str):
+def recording_audio(request: LoggedInRequest, recording_id: str):
     """The recording's audio through our own URL, in chunks, with one well-formed `Range`
     passed on so the browser can seek (anything else gets the whole file).
     `?download=1` answers as an attachment, audited when it delivers the file from its

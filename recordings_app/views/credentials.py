@@ -8,12 +8,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recordings_app import audit, tasks
-from recordings_app.access import credential_in_use, hold_credentials_of, put_in_use
+from recordings_app.access import (
+    LoggedInRequest,
+    credential_in_use,
+    hold_credentials_of,
+    put_in_use,
+)
 from recordings_app.forms import CredentialForm, SharingForm
 from recordings_app.models import Credential
 
@@ -22,7 +26,7 @@ SHARE_PERMISSION = "recordings_app.manage_shared_credentials"
 
 @require_GET
 @login_required
-def credential_list(request: HttpRequest):
+def credential_list(request: LoggedInRequest):
     user = request.user
     in_use = credential_in_use(user)
     own = Credential.objects.filter(user=user).prefetch_related(
@@ -44,7 +48,7 @@ def credential_list(request: HttpRequest):
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def credential_add(request: HttpRequest):
+def credential_add(request: LoggedInRequest):
     form = CredentialForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -72,7 +76,7 @@ def credential_add(request: HttpRequest):
 
 @require_POST
 @login_required
-def credential_activate(request: HttpRequest, pk: int):
+def credential_activate(request: LoggedInRequest, pk: int):
     """Use one of the user's own credentials, or one shared with them."""
     with transaction.atomic():
         hold_credentials_of(request.user)
@@ -91,7 +95,7 @@ def credential_activate(request: HttpRequest, pk: int):
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def credential_sharing(request: HttpRequest, pk: int):
+def credential_sharing(request: LoggedInRequest, pk: int):
     """Who the user's own credential `pk` is shared with. A grant taken away here is
     refused from that user's next request on (recordings_app.access)."""
     if not request.user.has_perm(SHARE_PERMISSION):
@@ -118,7 +122,7 @@ def credential_sharing(request: HttpRequest, pk: int):
 
 @require_POST
 @login_required
-def credential_delete(request: HttpRequest, pk: int):
+def credential_delete(request: LoggedInRequest, pk: int):
     """Only the owner removes credentials; whoever they were shared with loses them."""
     with _own_credential(request, pk) as credential:
         audit.record(request, audit.Action.CREDENTIAL_REMOVE, credential=credential)
@@ -137,7 +141,7 @@ def credential_delete(request: HttpRequest, pk: int):
 
 
 @contextmanager
-def _own_credential(request: HttpRequest, pk: int):
+def _own_credential(request: LoggedInRequest, pk: int):
     """The user's own credential `pk` (else 404), inside one transaction that holds back
     the user's other credential changes until it ends (loaded after taking the lock, so
     never a stale "active" flag)."""

@@ -8,13 +8,13 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from recordings_app import audit, deletions, index, search, tasks
-from recordings_app.access import active_credential, client_address
+from recordings_app.access import LoggedInRequest, active_credential, client_address
 from recordings_app.errors import Problem
 from recordings_app.models import Credential, DeletionJob, IndexedRecording
 
@@ -28,7 +28,7 @@ class _Changed(Exception):
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def bulk_delete(request: HttpRequest):
+def bulk_delete(request: LoggedInRequest):
     """GET: what the list's filters match, and a form to type its count. POST: freeze
     those recordings into a job (only if they are still exactly what was shown)."""
     if not request.user.has_perm("recordings_app.delete_recording"):
@@ -96,7 +96,7 @@ def bulk_delete(request: HttpRequest):
 
 
 def _freeze(
-    request: HttpRequest,
+    request: LoggedInRequest,
     credential: Credential,
     rows: QuerySet[IndexedRecording],
     preview: dict,
@@ -133,7 +133,7 @@ def describe_filters(filters: search.RecordingFilters) -> str:
 
 
 def _preview(
-    request: HttpRequest,
+    request: LoggedInRequest,
     credential: Credential,
     filters: search.RecordingFilters,
     rows: QuerySet[IndexedRecording],
@@ -175,7 +175,7 @@ def _preview(
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
-def deletion_job(request: HttpRequest, pk: int):
+def deletion_job(request: LoggedInRequest, pk: int):
     """A job's progress (htmx polls the progress part while it runs; a reload shows the
     same) and, once finished, its report."""
     job = DeletionJob.objects.select_related("credential", "policy").filter(pk=pk).first()
@@ -191,7 +191,7 @@ def deletion_job(request: HttpRequest, pk: int):
     return response
 
 
-def _may_see(request: HttpRequest, job: DeletionJob) -> bool:
+def _may_see(request: LoggedInRequest, job: DeletionJob) -> bool:
     permission = (
         "recordings_app.manage_retention"
         if job.kind == DeletionJob.Kind.RETENTION

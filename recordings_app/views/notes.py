@@ -5,19 +5,19 @@ browser is sent back to the recording's page."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from recordings_app import notes
-from recordings_app.access import active_credential, checked_recording_id
+from recordings_app.access import LoggedInRequest, active_credential, checked_recording_id
 from recordings_app.errors import Problem
 from recordings_app.fragments import wants_fragment
 from recordings_app.models import Credential
 
 
-def _seen_recording(request: HttpRequest, recording_id: str) -> tuple[str, Credential]:
+def _seen_recording(request: LoggedInRequest, recording_id: str) -> tuple[str, Credential]:
     """The recording's canonical id and the credential it is seen through: a 404 (from
     SignalWire, cached) for one the user's credential does not hold."""
     recording_id = checked_recording_id(recording_id)
@@ -26,7 +26,7 @@ def _seen_recording(request: HttpRequest, recording_id: str) -> tuple[str, Crede
     return recording_id, credential
 
 
-def _answer(request: HttpRequest, credential: Credential, recording_id: str, form=None):
+def _answer(request: LoggedInRequest, credential: Credential, recording_id: str, form=None):
     if wants_fragment(request):
         context = notes.panel(request, credential, recording_id)
         context["recording_id"] = recording_id
@@ -43,7 +43,7 @@ def _answer(request: HttpRequest, credential: Credential, recording_id: str, for
 
 @require_POST
 @login_required
-def note_add(request: HttpRequest, recording_id: str) -> HttpResponse:
+def note_add(request: LoggedInRequest, recording_id: str) -> HttpResponse:
     recording_id, credential = _seen_recording(request, recording_id)
     form = notes.NoteForm(request.POST)
     if form.is_valid():
@@ -55,7 +55,7 @@ def note_add(request: HttpRequest, recording_id: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def note_edit(request: HttpRequest, recording_id: str, pk: int) -> HttpResponse:
+def note_edit(request: LoggedInRequest, recording_id: str, pk: int) -> HttpResponse:
     recording_id, credential = _seen_recording(request, recording_id)
     note = get_object_or_404(
         notes.notes_of(credential, recording_id), pk=pk
@@ -68,7 +68,7 @@ def note_edit(request: HttpRequest, recording_id: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def tag_add(request: HttpRequest, recording_id: str) -> HttpResponse:
+def tag_add(request: LoggedInRequest, recording_id: str) -> HttpResponse:
     recording_id, credential = _seen_recording(request, recording_id)
     form = notes.TagForm(request.POST)
     if form.is_valid():
@@ -78,7 +78,7 @@ def tag_add(request: HttpRequest, recording_id: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def tag_remove(request: HttpRequest, recording_id: str, name: str) -> HttpResponse:
+def tag_remove(request: LoggedInRequest, recording_id: str, name: str) -> HttpResponse:
     recording_id, credential = _seen_recording(request, recording_id)
     if not notes.remove_tag(request, credential, recording_id, name):
         raise Problem(404, "No such tag", "The recording does not carry that tag.")

@@ -3,17 +3,17 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from recordings_app.access import LoggedInRequest
 from recordings_app.forms import ProfileForm
 from recordings_app.models import Profile
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def profile(request: HttpRequest):
+def profile(request: LoggedInRequest):
     instance = Profile.objects.filter(user=request.user).first() or Profile(user=request.user)
     form = ProfileForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():

@@ -4,7 +4,7 @@ the list as CSV."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import (
@@ -28,6 +28,7 @@ from recordings_app import (
     waveform,
 )
 from recordings_app.access import (
+    LoggedInRequest,
     active_credential,
     browser_cache_control,
     checked_recording_id,
@@ -45,7 +46,7 @@ from recordings_app.signalwire import (
 @require_GET
 @login_required
 @vary_on_headers("HX-Request", "HX-Boosted")
-def recordings_list(request: HttpRequest):
+def recordings_list(request: LoggedInRequest):
     credential = active_credential(request)
     region = request.phone_region
     filters = search.RecordingFilters(request.GET, region=region)
@@ -77,7 +78,7 @@ def recordings_list(request: HttpRequest):
 
 @require_GET
 @login_required
-def recordings_csv(request: HttpRequest):
+def recordings_csv(request: LoggedInRequest):
     """The filtered recordings as CSV, streamed from the index in chunks."""
     credential = active_credential(request)
     filters = search.RecordingFilters(request.GET, region=request.phone_region)
@@ -89,7 +90,7 @@ def recordings_csv(request: HttpRequest):
 
 @require_GET
 @login_required
-def jump_to_recording(request: HttpRequest):
+def jump_to_recording(request: LoggedInRequest):
     """ "Open recording by ID": a recording id, a call leg id or a call sid. One match
     opens it, several are listed, none says what was searched."""
     wanted = canonical_uuid(request.GET.get("id", "").strip())
@@ -126,7 +127,7 @@ def jump_to_recording(request: HttpRequest):
 
 @require_GET
 @login_required
-def recording_detail(request: HttpRequest, recording_id: str):
+def recording_detail(request: LoggedInRequest, recording_id: str):
     recording_id = checked_recording_id(recording_id)
     credential = active_credential(request)
     recording = credential.client().get_recording(recording_id)
@@ -152,7 +153,7 @@ def recording_detail(request: HttpRequest, recording_id: str):
 
 @require_GET
 @login_required
-def recording_talk_time(request: HttpRequest, recording_id: str):
+def recording_talk_time(request: LoggedInRequest, recording_id: str):
     """The talk-time panel alone, from the index: polled by htmx while the analysis is
     queued, with the bars under the waveform swapped in out of band."""
     recording_id = checked_recording_id(recording_id)
@@ -163,7 +164,7 @@ def recording_talk_time(request: HttpRequest, recording_id: str):
 
 @require_POST
 @login_required
-def recording_played(request: HttpRequest, recording_id: str):
+def recording_played(request: LoggedInRequest, recording_id: str):
     """The player reports that someone pressed play: that, not fetching the audio (which
     the browser also does to read its length), is a listen."""
     recording_id = checked_recording_id(recording_id)
@@ -185,7 +186,7 @@ def recording_played(request: HttpRequest, recording_id: str):
 
 @require_GET
 @login_required
-def recording_peaks(request: HttpRequest, recording_id: str):
+def recording_peaks(request: LoggedInRequest, recording_id: str):
     """The waveform's peaks per channel as JSON, computed from the streamed audio once
     and cached. `{"peaks": null, "reason": ...}` where there is no waveform to draw."""
     recording_id = checked_recording_id(recording_id)
@@ -198,7 +199,7 @@ def recording_peaks(request: HttpRequest, recording_id: str):
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def recording_delete(request: HttpRequest, recording_id: str):
+def recording_delete(request: LoggedInRequest, recording_id: str):
     if not request.user.has_perm("recordings_app.delete_recording"):
         # Checked here rather than by permission_required, so a refused attempt to delete
         # (the POST; the confirmation page is only a page) is in the audit trail.

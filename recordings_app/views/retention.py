@@ -8,12 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from recordings_app import audit, deletions
+from recordings_app.access import LoggedInRequest
 from recordings_app.models import Credential, DeletionJob, RetentionPolicy
 from recordings_app.policy_forms import RetentionPolicyForm
 
@@ -22,7 +22,7 @@ CONFIRM_SALT = "retention-policy-change"
 CONFIRM_MAX_AGE = 3600
 
 
-def _credential(request: HttpRequest, pk: int) -> Credential:
+def _credential(request: LoggedInRequest, pk: int) -> Credential:
     """The credential, if the user may set its retention: the permission and the use of
     the credential (their own or shared with them)."""
     if not request.user.has_perm(PERMISSION):
@@ -36,27 +36,33 @@ def _policy(credential: Credential, policy_pk) -> RetentionPolicy:
 
 @require_GET
 @login_required
-def retention_policies(request: HttpRequest, pk: int):
+def retention_policies(request: LoggedInRequest, pk: int):
     credential = _credential(request, pk)
     policies = list(credential.retention_policies.all())
     last_jobs: dict[int, DeletionJob] = {}
     for job in DeletionJob.objects.filter(policy__in=policies).order_by("policy", "-created_at"):
-        last_jobs.setdefault(job.policy_id, job)
-    for policy in policies:
-        policy.description = deletions.describe_policy(
-            policy.days, policy.status_family, policy.track, policy.source
+        if job.policy_id is not None:
+            last_jobs.setdefault(job.policy_id, job)
+    rows = [
+        (
+            policy,
+            deletions.describe_policy(
+                policy.days, policy.status_family, policy.track, policy.source
+            ),
+            last_jobs.get(policy.pk),
         )
-        policy.last_job = last_jobs.get(policy.pk)
+        for policy in policies
+    ]
     return render(
         request,
         "retention/list.html",
-        {"credential": credential, "policies": policies, "form": RetentionPolicyForm()},
+        {"credential": credential, "rows": rows, "form": RetentionPolicyForm()},
     )
 
 
 @require_GET
 @login_required
-def retention_edit(request: HttpRequest, pk: int, policy_pk: int):
+def retention_edit(request: LoggedInRequest, pk: int, policy_pk: int):
     credential = _credential(request, pk)
     policy = _policy(credential, policy_pk)
     form = RetentionPolicyForm(
@@ -76,7 +82,7 @@ def retention_edit(request: HttpRequest, pk: int, policy_pk: int):
 
 @require_POST
 @login_required
-def retention_propose(request: HttpRequest, pk: int):
+def retention_propose(request: LoggedInRequest, pk: int):
     """The change asked for, with its dry run, and the button that confirms it."""
     credential = _credential(request, pk)
     form = RetentionPolicyForm(request.POST)
@@ -117,7 +123,7 @@ def retention_propose(request: HttpRequest, pk: int):
 
 @require_POST
 @login_required
-def retention_confirm(request: HttpRequest, pk: int):
+def retention_confirm(request: LoggedInRequest, pk: int):
     credential = _credential(request, pk)
     try:
         proposal = signing.loads(
@@ -155,7 +161,7 @@ def retention_confirm(request: HttpRequest, pk: int):
 
 @require_POST
 @login_required
-def retention_pause(request: HttpRequest, pk: int, policy_pk: int):
+def retention_pause(request: LoggedInRequest, pk: int, policy_pk: int):
     """Pause at once (it only stops deleting). Resuming is a change: it goes through the
     confirmation with its dry run (the list's Resume button posts to propose)."""
     credential = _credential(request, pk)
@@ -176,7 +182,7 @@ def retention_pause(request: HttpRequest, pk: int, policy_pk: int):
 
 @require_POST
 @login_required
-def retention_remove(request: HttpRequest, pk: int, policy_pk: int):
+def retention_remove(request: LoggedInRequest, pk: int, policy_pk: int):
     credential = _credential(request, pk)
     policy = _policy(credential, policy_pk)
     words = f"Policy #{policy.pk} removed: {_describe(policy)}"
@@ -188,7 +194,7 @@ def retention_remove(request: HttpRequest, pk: int, policy_pk: int):
 
 @require_GET
 @login_required
-def retention_dry_run(request: HttpRequest, pk: int, policy_pk: int):
+def retention_dry_run(request: LoggedInRequest, pk: int, policy_pk: int):
     """What the policy's next run would delete, as it stands."""
     credential = _credential(request, pk)
     policy = _policy(credential, policy_pk)

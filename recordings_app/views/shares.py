@@ -14,13 +14,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from recordings_app import audio_stream, sharing
-from recordings_app.access import active_credential, checked_recording_id
+from recordings_app.access import LoggedInRequest, active_credential, checked_recording_id
 from recordings_app.errors import Problem
 
 
 @require_POST
 @permission_required(sharing.PERMISSION, raise_exception=True)
-def share_create(request: HttpRequest, recording_id: str) -> HttpResponse:
+def share_create(request: LoggedInRequest, recording_id: str) -> HttpResponse:
     recording_id = checked_recording_id(recording_id)
     credential = active_credential(request)
     recording = credential.client().get_recording(recording_id)  # only one that is there
@@ -48,7 +48,7 @@ def share_create(request: HttpRequest, recording_id: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def share_list(request: HttpRequest) -> HttpResponse:
+def share_list(request: LoggedInRequest) -> HttpResponse:
     return render(
         request,
         "shares/list.html",
@@ -58,7 +58,7 @@ def share_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def share_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def share_revoke(request: LoggedInRequest, pk: int) -> HttpResponse:
     sharing.revoke(request, pk)
     return redirect("share_list")
 

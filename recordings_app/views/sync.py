@@ -2,7 +2,6 @@
 that asks for a sync."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -10,13 +9,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from recordings_app import index, tasks
-from recordings_app.access import active_credential
+from recordings_app.access import LoggedInRequest, active_credential
 
 
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
-def index_status(request: HttpRequest):
+def index_status(request: LoggedInRequest):
     """With `reload=1` (a page that shows indexed data) a finished sync refreshes the
     page, so it shows the new data."""
     status = index.sync_status(active_credential(request), request.GET.get("reload"))
@@ -28,7 +27,7 @@ def index_status(request: HttpRequest):
 
 @require_POST
 @login_required
-def index_refresh(request: HttpRequest):
+def index_refresh(request: LoggedInRequest):
     credential = active_credential(request)
     tasks.request_sync(credential)
     if request.htmx:

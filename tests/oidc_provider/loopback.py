@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def require_node() -> None:
 
 
 class LoopbackProvider:
-    def __init__(self, redirect_uris: list[str], post_logout_redirect_uris: list[str] = ()):
+    def __init__(self, redirect_uris: list[str], post_logout_redirect_uris: Sequence[str] = ()):
         self.redirect_uris = redirect_uris
         self.post_logout_redirect_uris = list(post_logout_redirect_uris)
         self.issuer = ""
