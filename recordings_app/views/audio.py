@@ -1,15 +1,11 @@
 """/recordings/<id>/audio/: a recording's audio streamed through the dashboard, so the
 browser never needs SignalWire's credentials, with downloads audited."""
 
-from pathlib import PurePosixPath
-from urllib.parse import urlsplit
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, StreamingHttpResponse
-from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from recordings_app import audit, streaming
+from recordings_app import audit, filenames, streaming
 from recordings_app.access import (
     active_credential,
     browser_cache_control,
@@ -69,31 +65,8 @@ def recording_audio(request: HttpRequest, recording_id: str):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     if request.GET.get("download"):
-        name = _download_name(recording_id, recording, media.headers.get("Content-Type", ""))
+        name = filenames.download_name(
+            recording_id, recording, media.headers.get("Content-Type", "")
+        )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-def _download_name(recording_id: str, recording, content_type: str) -> str:
-    """2026-12-01_1546_recording-<id>.wav: when it was made, in the user's time zone,
-    first, so a folder of downloads sorts by time and still names each recording."""
-    name = f"recording-{recording_id}.{_media_extension(recording.url, content_type)}"
-    if recording.created_at is None:
-        return name
-    return f"{timezone.localtime(recording.created_at):%Y-%m-%d_%H%M}_{name}"
-
-
-def _media_extension(url: str | None, content_type: str) -> str:
-    """wav, mp3 or m4a. An MP4 recording is audio only: .m4a is that file's usual name,
-    and what players open as audio (an .mp4 is taken for a video)."""
-    suffix = PurePosixPath(urlsplit(url or "").path).suffix.lstrip(".").lower()
-    if suffix in ("wav", "mp3"):
-        return suffix
-    if suffix in ("mp4", "m4a"):
-        return "m4a"
-    content_type = content_type.split(";")[0].strip().lower()
-    if content_type == "audio/mpeg":
-        return "mp3"
-    if content_type in ("audio/mp4", "video/mp4"):
-        return "m4a"
-    return "wav"
