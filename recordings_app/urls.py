@@ -2,12 +2,22 @@
 
 from django.urls import path
 
-from recordings_app.views import activity, audio, costs, credentials, profile, recordings, sync
+from recordings_app.views import (
+    activity,
+    audio,
+    bulk_download,
+    costs,
+    credentials,
+    profile,
+    recordings,
+    sync,
+)
 
 urlpatterns = [
     path("recordings/", recordings.recordings_list, name="recordings_list"),
     path("recordings/go/", recordings.jump_to_recording, name="jump_to_recording"),
     path("recordings/export.csv", recordings.recordings_csv, name="recordings_csv"),
+    path("recordings/download.zip", bulk_download.recordings_zip, name="recordings_zip"),
     path("recordings/<str:recording_id>/", recordings.recording_detail, name="recording_detail"),
     path(
         "recordings/<str:recording_id>/audio/",
