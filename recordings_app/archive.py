@@ -110,16 +110,17 @@ class _Sink:
         self._parts: list[bytes] = []
 
     def write(self, data) -> int:
-        self._parts.append(bytes(data))
+        # zipfile hands on the audio chunk it was given: kept as it is, not copied.
+        self._parts.append(data if isinstance(data, bytes) else bytes(data))
         return len(data)
 
     def flush(self) -> None:
         pass
 
     def take(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        return data
+        """What was written since the last call: a chunk of audio passes as it is."""
+        parts, self._parts = self._parts, []
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def selected_keys(rows: QuerySet[IndexedRecording]) -> array:
