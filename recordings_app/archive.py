@@ -44,6 +44,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import IO
 
 from django.db import DatabaseError
 from django.db.models import QuerySet
@@ -109,12 +110,15 @@ class _Sink:
     def __init__(self) -> None:
         self._parts: list[bytes] = []
 
-    def write(self, data) -> int:
+    def write(self, data: bytes, /) -> int:
         # zipfile hands on the audio chunk it was given: kept as it is, not copied.
         self._parts.append(data if isinstance(data, bytes) else bytes(data))
         return len(data)
 
     def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
         pass
 
     def take(self) -> bytes:
@@ -168,7 +172,13 @@ class RecordingsArchive:
                 archive.comment = b"INCOMPLETE: see the last line of manifest.csv"
             yield from self._add_manifest(archive, manifest)
         archive.close()
-        yield self._sink.take()
+        yield from self._written()
+
+    def _written(self) -> Iterator[bytes]:
+        """What zipfile wrote since the last time, if anything: never an empty chunk, which
+        a WSGI server may take for the end of the answer."""
+        if data := self._sink.take():
+            yield data
 
     # ---------------------------------------------------------------- the rows
 
@@ -180,7 +190,8 @@ class RecordingsArchive:
             try:
                 found = IndexedRecording.objects.in_bulk(batch.tolist())
             except DatabaseError:
-                self._tally.stopped = (
+                earlier = f"{self._tally.stopped} " if self._tally.stopped else ""
+                self._tally.stopped = earlier + (
                     "The dashboard's database stopped answering, so the rest of the "
                     f"recordings ({len(self._keys) - start}) could not even be listed."
                 )
@@ -193,7 +204,9 @@ class RecordingsArchive:
 
     # ------------------------------------------------------------ one recording
 
-    def _add(self, archive: zipfile.ZipFile, manifest, row: IndexedRecording) -> Iterator[bytes]:
+    def _add(
+        self, archive: zipfile.ZipFile, manifest: IO[bytes], row: IndexedRecording
+    ) -> Iterator[bytes]:
         recording = row.as_recording()
         if not recording.has_audio:
             self._tally.without_audio += 1
@@ -225,7 +238,7 @@ class RecordingsArchive:
                 digest.update(chunk)
                 member.write(chunk)
                 written += len(chunk)
-                yield self._sink.take()
+                yield from self._written()
             if media.ended_early:
                 of = f" of {promised:,}" if promised is not None else ""
                 entry.comment = f"INCOMPLETE: {written:,}{of} bytes".encode()
@@ -240,12 +253,12 @@ class RecordingsArchive:
                 self._tally.included += 1
                 outcome, reason = Outcome.INCLUDED, ""
             member.close()
-            yield self._sink.take()
+            yield from self._written()
             self._note(manifest, row, outcome, name, written, digest.hexdigest(), reason)
         finally:
             media.close()
 
-    def _failed(self, manifest, row: IndexedRecording, error: SignalWireError) -> None:
+    def _failed(self, manifest: IO[bytes], row: IndexedRecording, error: SignalWireError) -> None:
         """SignalWire would not give this file: listed with why, audited as a failed
         download; when SignalWire as a whole is failing, the archive stops here."""
         explanation = explain(error)
@@ -294,7 +307,7 @@ class RecordingsArchive:
 
     def _note(
         self,
-        manifest,
+        manifest: IO[bytes],
         row: IndexedRecording,
         outcome: str,
         name: str = "",
@@ -305,7 +318,7 @@ class RecordingsArchive:
         cells = [*exports.recording_cells(row), name, size, sha256, outcome, reason]
         manifest.write(exports.csv_line(cells).encode())
 
-    def _note_the_end(self, manifest) -> None:
+    def _note_the_end(self, manifest: IO[bytes]) -> None:
         tally = self._tally
         counts = (
             f"{tally.included} file{'s' if tally.included != 1 else ''} in the archive, "
@@ -319,7 +332,7 @@ class RecordingsArchive:
         blank = [""] * len(exports.RECORDING_COLUMNS)
         manifest.write(exports.csv_line([*blank, "", "", "", outcome, reason]).encode())
 
-    def _add_manifest(self, archive: zipfile.ZipFile, manifest) -> Iterator[bytes]:
+    def _add_manifest(self, archive: zipfile.ZipFile, manifest: IO[bytes]) -> Iterator[bytes]:
         manifest.seek(0)
         entry = zipfile.ZipInfo(
             MANIFEST_NAME, date_time=timezone.localtime(timezone.now(), self._zone).timetuple()[:6]
@@ -329,8 +342,8 @@ class RecordingsArchive:
         with archive.open(entry, "w", force_zip64=True) as member:
             while chunk := manifest.read(MEDIA_CHUNK):
                 member.write(chunk)
-                yield self._sink.take()
-        yield self._sink.take()
+                yield from self._written()
+        yield from self._written()
 
 
 def why_no_audio(recording: Recording) -> str:
