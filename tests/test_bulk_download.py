@@ -92,6 +92,21 @@ def test_the_archive_holds_the_filtered_recordings_named_as_single_downloads(ali
     assert recordings[0]["file"].startswith("2020-03-09_1407_recording-")
 
 
+def test_a_cxml_recording_is_in_the_archive_as_its_single_download_is(
+    alice_client, alice, demo_space
+):
+    cxml = demo_space.add_compat_recording(
+        DEMO_PROJECT_ID, date_created="Mon, 09 Mar 2020 10:30:00 +0000", duration=3
+    )
+    synced(alice)
+    archive = archive_of(alice_client.get(ZIP_URL))
+    (row, _end) = manifest_of(archive)
+    assert (row["id"], row["family"], row["outcome"]) == (cxml["sid"], "compat", "included")
+    single = alice_client.get(f"/recordings/{cxml['sid']}/audio/?download=1")
+    assert f'filename="{row["file"]}"' in single["Content-Disposition"]
+    assert archive.read(row["file"]) == body(single)
+
+
 def test_the_manifest_has_the_csv_exports_columns_and_the_same_cells(alice_client, three):
     rows = manifest_of(archive_of(alice_client.get(ZIP_URL)))
     exported = list(
