@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Group, User
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 from django.test import AsyncClient, Client
 
 from demo_space import DEMO_API_TOKEN, DEMO_PROJECT_ID
-from recordings_app import archive, index
+from recordings_app import archive, audit, index
 from recordings_app.models import AuditEvent, Credential
 from tests.conftest import body, text
 
@@ -249,6 +249,27 @@ def test_signalwire_failing_stops_the_archive_at_once_and_says_why(alice_client,
     assert archive.namelist() == ["manifest.csv"]
     assert end["outcome"] == "archive stopped"
     assert end["reason"].startswith("SignalWire had a problem (at recording")
+
+
+def test_a_file_the_audit_trail_cannot_record_is_not_sent(alice_client, three, monkeypatch):
+    """The database refusing an insert midway is mocked (audit.record raising): no
+    server here can be made to fail between two rows of one request."""
+    recorded = audit.record
+
+    def second_fails(request, action, **fields):
+        if fields["recording_id"] == three[1]["id"]:
+            raise OperationalError("database or disk is full")
+        return recorded(request, action, **fields)
+
+    monkeypatch.setattr(audit, "record", second_fails)
+    archive = archive_of(alice_client.get(ZIP_URL))
+    *rows, end = manifest_of(archive)
+    assert [row["outcome"] for row in rows] == ["included", "not attempted", "not attempted"]
+    assert len(archive.namelist()) == 2  # the newest file and the manifest
+    assert end["outcome"] == "archive stopped"
+    assert end["reason"].startswith("The dashboard could not write the audit trail")
+    downloads = AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOAD)
+    assert [e.recording_id for e in downloads] == [three[2]["id"]]
 
 
 def test_the_token_is_nowhere_in_the_archive(alice_client, demo_space, three):
