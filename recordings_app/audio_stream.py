@@ -5,13 +5,9 @@ The upstream bytes are passed on in chunks with one well-formed `Range` forwarde
 the browser can seek and memory stays flat; who may hear what, and what is audited, is
 the caller's business."""
 
-from pathlib import PurePosixPath
-from urllib.parse import urlsplit
-
 from django.http import HttpRequest, StreamingHttpResponse
-from django.utils import timezone
 
-from recordings_app import streaming
+from recordings_app import filenames, streaming
 from recordings_app.credential_cache import CachedClient
 from recordings_app.signalwire import single_range
 
@@ -54,31 +50,8 @@ def audio_response(
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     if attachment:
-        name = download_name(recording_id, recording, media.headers.get("Content-Type", ""))
+        name = filenames.download_name(
+            recording_id, recording, media.headers.get("Content-Type", "")
+        )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-def download_name(recording_id: str, recording, content_type: str) -> str:
-    """2026-12-01_1546_recording-<id>.wav: when it was made, in the user's time zone,
-    first, so a folder of downloads sorts by time and still names each recording."""
-    name = f"recording-{recording_id}.{media_extension(recording.url, content_type)}"
-    if recording.created_at is None:
-        return name
-    return f"{timezone.localtime(recording.created_at):%Y-%m-%d_%H%M}_{name}"
-
-
-def media_extension(url: str | None, content_type: str) -> str:
-    """wav, mp3 or m4a. An MP4 recording is audio only: .m4a is that file's usual name,
-    and what players open as audio (an .mp4 is taken for a video)."""
-    suffix = PurePosixPath(urlsplit(url or "").path).suffix.lstrip(".").lower()
-    if suffix in ("wav", "mp3"):
-        return suffix
-    if suffix in ("mp4", "m4a"):
-        return "m4a"
-    content_type = content_type.split(";")[0].strip().lower()
-    if content_type == "audio/mpeg":
-        return "mp3"
-    if content_type in ("audio/mp4", "video/mp4"):
-        return "m4a"
-    return "wav"

@@ -70,15 +70,30 @@ def defuse(value) -> str:
 CSV_CHUNK = 64 * 1024
 
 
+class _Echo:
+    """A file that hands back what is written: csv.writer then returns each line."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+_LINE_WRITER = csv.writer(_Echo())
+
+
+def csv_line(row) -> str:
+    """One CSV line of `row`, every cell defused: the one way each CSV here writes a row
+    (the recordings archive's manifest too)."""
+    return _LINE_WRITER.writerow([defuse(value) for value in row])
+
+
 def csv_response(filename: str, header, rows) -> StreamingHttpResponse:
     """A CSV streamed in chunks of about CSV_CHUNK: no list of all rows is ever built."""
 
     def chunks():
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
+        buffer.write(csv_line(header))
         for row in rows:
-            writer.writerow([defuse(value) for value in row])
+            buffer.write(csv_line(row))
             if buffer.tell() >= CSV_CHUNK:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -100,17 +115,32 @@ def plain_decimal(amount) -> str:
     return f"{amount.normalize():f}"
 
 
+# The index's fields behind RECORDING_COLUMNS: the same names, but for the id's and
+# the parties'.
+_RENAMED = {"from": "from_address", "to": "to_address", "numbers": "numbers_state"}
+RECORDING_FIELDS = ("recording_id", *(_RENAMED.get(c, c) for c in RECORDING_COLUMNS[1:]))
+# The bulk archive's manifest.csv: each recording's CSV columns, then what became of it
+# in the archive (see archive.py).
+MANIFEST_COLUMNS = (*RECORDING_COLUMNS, "file", "bytes", "sha256", "outcome", "reason")
+
+
 def recording_rows(rows):
     """RECORDING_COLUMNS for each indexed recording, read from the database in chunks."""
-    # The columns are the index's fields, but for the id's and the parties' names.
-    renamed = {"from": "from_address", "to": "to_address", "numbers": "numbers_state"}
-    fields = ["recording_id", *(renamed.get(c, c) for c in RECORDING_COLUMNS[1:])]
-    for values in rows.values_list(*fields).iterator(chunk_size=2000):
-        row = list(values)
-        row[1] = utc_text(row[1])
-        row[3] = plain_decimal(row[3])
-        row[9] = "" if row[9] is None else ("yes" if row[9] else "no")
-        yield row
+    for values in rows.values_list(*RECORDING_FIELDS).iterator(chunk_size=2000):
+        yield _recording_cells(values)
+
+
+def recording_cells(row) -> list:
+    """RECORDING_COLUMNS of one IndexedRecording already read."""
+    return _recording_cells([getattr(row, field) for field in RECORDING_FIELDS])
+
+
+def _recording_cells(values) -> list:
+    row = list(values)
+    row[1] = utc_text(row[1])
+    row[3] = plain_decimal(row[3])
+    row[9] = "" if row[9] is None else ("yes" if row[9] else "no")
+    return row
 
 
 def daily_rows(days: dict[str, list[dict]]):

@@ -5,6 +5,7 @@ from django.urls import path
 from recordings_app.views import (
     activity,
     audio,
+    bulk_download,
     costs,
     credentials,
     deletions,
@@ -22,6 +23,7 @@ urlpatterns = [
     path("recordings/delete-matching/", deletions.bulk_delete, name="bulk_delete"),
     path("deletions/<int:pk>/", deletions.deletion_job, name="deletion_job"),
     path("recordings/export.csv", recordings.recordings_csv, name="recordings_csv"),
+    path("recordings/download.zip", bulk_download.recordings_zip, name="recordings_zip"),
     path("recordings/<str:recording_id>/", recordings.recording_detail, name="recording_detail"),
     path(
         "recordings/<str:recording_id>/audio/",
