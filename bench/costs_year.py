@@ -226,7 +226,7 @@ def fill(connection, credential_ids: list[int], count: int, now) -> None:
                         CASE WHEN n %% 37 = 0 THEN 'failed' WHEN n %% 41 = 0 THEN 'no_audio'
                              WHEN n %% 53 = 0 THEN 'in_progress' ELSE 'done' END
                              AS family_of_status
-                    FROM generate_series(0, %(each)s - 1) AS n
+                    FROM generate_series(0::bigint, %(each)s - 1) AS n
                 ) AS made
                 """,
                 {
