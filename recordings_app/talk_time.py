@@ -1,7 +1,7 @@
 """Talk time: who spoke how long, the longest silence, and the time both talked at once.
 
 A recording's media is read once, through the one client and the waveform's reader
-(`waveform._MediaReader`, which streams the file and reopens it with Range for an MP4
+(`waveform.MediaReader`, which streams the file and reopens it with Range for an MP4
 whose index comes last), decoded with PyAV to 16-bit PCM at 8 kHz (what SignalWire
 records as WAV already is), and each channel goes through its own voice-activity
 detector: WebRTC's (the `webrtcvad-wheels` package), on 30 ms frames.
@@ -118,7 +118,7 @@ def analyse_media(
     """Talk time of a WAV, MP3 or MP4 file given as a stream of byte chunks; `reopen`
     as for waveform.media_peaks. Raises NoTalkTime, saying why, for a file it cannot
     read, and whatever the stream raised (a SignalWireError) if it failed."""
-    reader = waveform._MediaReader(chunks, reopen)
+    reader = waveform.MediaReader(chunks, reopen)
     try:
         result = _analyse(reader, content_type)
     except NoTalkTime:
@@ -132,21 +132,21 @@ def analyse_media(
 
 def _analyse(reader, content_type: str) -> TalkTime:
     try:
-        container_format = waveform._container_format(reader.peek(12), content_type)
+        container_format = waveform.container_format(reader.peek(12), content_type)
         if container_format == "mp4":
-            index_first = waveform._mp4_index_first(reader)
+            index_first = waveform.mp4_index_first(reader)
             if index_first is False and not reader.can_reopen:
                 raise NoTalkTime("This MP4 file keeps its index after the audio.")
             reader.random_access = not index_first and reader.can_reopen
         if container_format == "wav":
-            fmt, data, ended = waveform._wav_layout(reader)
+            fmt, data, ended = waveform.wav_layout(reader)
             if data is None and ended:
                 raise NoTalkTime("The audio file ended before its audio data began.")
             # SignalWire's own WAV: 16-bit PCM at 8 kHz, what the detector reads as it is.
             # Its samples go straight in (decoding and resampling with PyAV would take
             # about as long again as the detector: bench/talk_time.py).
             sized = data is not None and data[1] not in (0, 0xFFFFFFFF)
-            if sized and waveform._is_pcm16(fmt) and fmt[2] == RATE:
+            if sized and waveform.is_pcm16(fmt) and fmt[2] == RATE:
                 return _pcm_talk_time(reader, fmt[1], *data)
     except NoWaveform as reason:
         raise NoTalkTime(str(reason)) from None
@@ -384,13 +384,13 @@ def _analyse_upstream(client, recording_id: str) -> TalkTime:
     opened = [media]
     try:
         return analyse_media(
-            waveform._until(deadline, media),
+            waveform.until(deadline, media),
             media.headers.get("Content-Type", ""),
-            reopen=lambda offset: waveform._until(
-                deadline, waveform._media_from(client, recording, offset, opened)
+            reopen=lambda offset: waveform.until(
+                deadline, waveform.media_from(client, recording, offset, opened)
             ),
         )
-    except waveform._PastDeadline:
+    except waveform.PastDeadline:
         raise NoTalkTime(
             f"The recording took longer than {TIMEOUT_SECONDS:g} seconds to read."
         ) from None

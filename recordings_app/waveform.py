@@ -107,7 +107,7 @@ def media_peaks(
     read with it. Raises NoWaveform, saying why, for what cannot be drawn."""
     if size is not None and size > MAX_BYTES:
         raise NoWaveform(TOO_LONG)
-    reader = _MediaReader(chunks, reopen)
+    reader = MediaReader(chunks, reopen)
     try:
         peaks = _read_peaks(reader, content_type, size, buckets)
     except NoWaveform:
@@ -119,21 +119,21 @@ def media_peaks(
     return peaks
 
 
-def _read_peaks(reader: "_MediaReader", content_type: str, size: int | None, buckets: int):
+def _read_peaks(reader: "MediaReader", content_type: str, size: int | None, buckets: int):
     """media_peaks' choice of a way to read the file, from its first bytes."""
-    container = _container_format(reader.peek(12), content_type)
+    container = container_format(reader.peek(12), content_type)
     if container == "wav":
-        fmt, data, ended = _wav_layout(reader)
+        fmt, data, ended = wav_layout(reader)
         if data is None and ended:
             raise NoWaveform("The audio file ended before its audio data began.")
         # A WAV written as it streams may not know its length: 0 or all ones; PyAV reads to the end.
         if data is not None and data[1] not in (0, 0xFFFFFFFF):
             if data[1] > MAX_BYTES:
                 raise NoWaveform(TOO_LONG)
-            if fmt is not None and _is_pcm16(fmt):
+            if fmt is not None and is_pcm16(fmt):
                 return wav_peaks(reader.chunks(), buckets)
     elif container == "mp4":
-        index_first = _mp4_index_first(reader)
+        index_first = mp4_index_first(reader)
         if index_first is False and not reader.can_reopen:
             raise NoWaveform(
                 "This MP4 file keeps its index after the audio, and the server offered no way "
@@ -152,7 +152,7 @@ def wav_peaks(chunks: Iterable[bytes], buckets: int = BUCKETS) -> Peaks:
     head = bytearray()
     while True:
         fmt, data = _wav_header(head)
-        if fmt is not None and not _is_pcm16(fmt):
+        if fmt is not None and not is_pcm16(fmt):
             raise NoWaveform("Only 16-bit PCM WAV files get a waveform.")
         if data is not None:
             break
@@ -205,7 +205,7 @@ def wav_peaks(chunks: Iterable[bytes], buckets: int = BUCKETS) -> Peaks:
     return Peaks(channels, rate, round(frames / rate, 3), out)
 
 
-def _is_pcm16(fmt: tuple[int, int, int, int]) -> bool:
+def is_pcm16(fmt: tuple[int, int, int, int]) -> bool:
     audio_format, channels, rate, bits = fmt
     return audio_format in (1, 0xFFFE) and bits == 16 and channels in (1, 2) and rate > 0
 
@@ -234,7 +234,7 @@ def _wav_header(head: bytes | bytearray):
     return fmt, None
 
 
-def _wav_layout(reader: "_MediaReader"):
+def wav_layout(reader: "MediaReader"):
     """_wav_header of the stream, reading as much of it as the header needs (up to about
     MAX_HEADER), and whether the file ended before that."""
     want = 64
@@ -246,7 +246,7 @@ def _wav_layout(reader: "_MediaReader"):
         want *= 2
 
 
-def _container_format(head: bytes, content_type: str) -> str:
+def container_format(head: bytes, content_type: str) -> str:
     """PyAV's name for the container the file's first bytes show. Its bytes decide, not its
     label: a Content-Type only explains what the file is when it is not audio."""
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
@@ -277,7 +277,7 @@ def _is_mpeg_audio_frame(head: bytes) -> bool:
     )
 
 
-def _mp4_index_first(reader: "_MediaReader") -> bool | None:
+def mp4_index_first(reader: "MediaReader") -> bool | None:
     """Whether an MP4's index (`moov`) comes before its audio (`mdat`), from the top-level
     boxes; None when the boxes before either do not fit in MAX_HEADER."""
     offset = 0
@@ -298,7 +298,7 @@ def _mp4_index_first(reader: "_MediaReader") -> bool | None:
     return None
 
 
-class _MediaReader:
+class MediaReader:
     """A read-only file over a stream of byte chunks, for PyAV to read as they arrive.
 
     It holds at most a chunk or two. Forward only, unless `random_access` is set and
@@ -420,7 +420,7 @@ class _MediaReader:
         self._opened = None
 
 
-def _decoded_peaks(reader: _MediaReader, container_format: str, size: int | None, buckets: int):
+def _decoded_peaks(reader: MediaReader, container_format: str, size: int | None, buckets: int):
     """Peaks of the file the reader streams, decoded with PyAV. `size` (bytes), when known,
     estimates the duration of a file that does not state it (an MP3 without a header)."""
     name = CONTAINER_NAMES[container_format]
@@ -617,7 +617,7 @@ class _NotToKeep(Exception):
         self.answer = answer
 
 
-class _PastDeadline(Exception):
+class PastDeadline(Exception):
     """Reading the media for the peaks took longer than PEAKS_TIMEOUT."""
 
 
@@ -629,14 +629,14 @@ def _compute_peaks(client, recording_id: str) -> dict:
     opened = [media]  # every stream read, the Range requests' too
     try:
         answer = media_peaks(
-            _until(deadline, media),
+            until(deadline, media),
             media.headers.get("Content-Type", ""),
             size=_content_length(media.headers),
-            reopen=lambda offset: _until(deadline, _media_from(client, recording, offset, opened)),
+            reopen=lambda offset: until(deadline, media_from(client, recording, offset, opened)),
         ).as_json()
     except NoWaveform as reason:
         answer = {"peaks": None, "reason": str(reason)}
-    except _PastDeadline:
+    except PastDeadline:
         # The client may well have left; the work stops, and the next request tries again.
         raise _NotToKeep(
             {
@@ -652,14 +652,14 @@ def _compute_peaks(client, recording_id: str) -> dict:
     return answer
 
 
-def _until(deadline: float, chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """The chunks, until the deadline passes: then _PastDeadline (which the reader keeps
+def until(deadline: float, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks, until the deadline passes: then PastDeadline (which the reader keeps
     and media_peaks raises once it stops)."""
     source = iter(chunks)
     try:
         while True:
             if time.monotonic() > deadline:
-                raise _PastDeadline()
+                raise PastDeadline()
             chunk = next(source, None)
             if chunk is None:
                 return
@@ -675,7 +675,7 @@ def _content_length(headers: dict) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-def _media_from(client, recording, offset: int, opened: list) -> Iterator[bytes]:
+def media_from(client, recording, offset: int, opened: list) -> Iterator[bytes]:
     """The recording's media from byte `offset` on, through a Range request (opened when
     first read; added to `opened`). A server that ignores Range answers 200 with the whole
     file: its first `offset` bytes are skipped here."""
