@@ -32,7 +32,9 @@ from prometheus_client.core import GaugeMetricFamily
 # Methods counted by name; anything else a client makes up is "other".
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # The route whose streamed bytes are audio (recordings_app/urls.py).
-AUDIO_ROUTE = "recording_audio"
+# What counts as audio streamed: a recording's audio, through a share link, and the
+# archives of Download all (ZIP) (their few bytes of ZIP headers and manifest included).
+AUDIO_ROUTES = frozenset({"recording_audio", "shared_audio", "recordings_zip"})
 # Static files (whitenoise) and unknown paths resolve to no route.
 NO_ROUTE = "none"
 
@@ -65,7 +67,7 @@ UPSTREAM_SECONDS = Histogram(
 )
 AUDIO_BYTES = Counter(
     "dashboard_audio_streamed_bytes",
-    "Bytes of recordings' audio sent to listeners.",
+    "Bytes of recordings' audio sent: to listeners, through share links, in ZIP archives.",
     registry=None,
 )
 SERVER_PROCESSES = Gauge(

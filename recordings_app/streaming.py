@@ -26,7 +26,7 @@ def stream_from_the_loop(get_response):
         response = get_response(request)
         if not response.streaming or response.is_async:
             return response
-        if metrics.route_name(request) == metrics.AUDIO_ROUTE:
+        if metrics.route_name(request) in metrics.AUDIO_ROUTES:
             response.streaming_content = counted_as_audio(response.streaming_content)
         if isinstance(request, ASGIRequest):
             response.streaming_content = pulled_in_a_thread(response.streaming_content)

@@ -16,6 +16,7 @@ import pytest
 import requests
 from asgiref.sync import sync_to_async
 from cryptography.fernet import Fernet
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connections
 from django.test import AsyncClient
@@ -23,7 +24,8 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from demo_space import DEMO_API_TOKEN, DEMO_PROJECT_ID
-from recordings_app.models import IndexSync
+from recordings_app import index
+from recordings_app.models import Credential, IndexSync
 from recordings_app.tasks import sync_credential
 from tests.conftest import body
 from tests.dashboard_processes import migrate_with_demo_user, start_server, stop_server
@@ -176,6 +178,22 @@ def test_it_counts_the_audio_bytes_streamed(alice_client, metrics_on, playable):
     after = value(scrape(alice_client), "dashboard_audio_streamed_bytes_total")
     assert len(audio) == playable["byte_size"]
     assert after - before == len(audio)
+
+
+def test_audio_through_a_share_link_and_in_a_zip_counts_too(alice, metrics_on, playable):
+    from tests.test_share_links import audio_url, browser_of, make_link
+
+    alice.groups.add(Group.objects.get(name="Supervisor"))
+    index.run_sync(Credential.objects.get(user=alice))  # the archive is of indexed ones
+    supervisor = browser_of(alice)
+    name = "dashboard_audio_streamed_bytes_total"
+    before = value(scrape(supervisor), name)
+    shared = body(supervisor.get(audio_url(make_link(supervisor, playable))))
+    between = value(scrape(supervisor), name)
+    archive = body(supervisor.get("/recordings/download.zip?q=" + playable["id"]))
+    after = value(scrape(supervisor), name)
+    assert len(shared) == playable["byte_size"] and between - before == len(shared)
+    assert len(archive) > playable["byte_size"] and after - between == len(archive)
 
 
 @pytest.mark.django_db(transaction=True)
