@@ -266,7 +266,8 @@ def indexed(credential, filters: search.RecordingFilters, query) -> Table:
     data = filters.checked()
     size = paging.page_size(query.get("size"))
     rows = search.filtered(credential, data)
-    page = search.page_of(rows, size, query.get("p"))
+    totals = search.filtered_totals(credential, data, rows)
+    page = search.page_of(rows, size, query.get("p"), count=totals.count)
     params = filters.params()
     if size != paging.DEFAULT_PAGE_SIZE:
         params.append(("size", str(size)))
@@ -281,7 +282,7 @@ def indexed(credential, filters: search.RecordingFilters, query) -> Table:
         }
     return Table(
         recordings=tuple(row.as_recording() for row in page.object_list),
-        totals=search.totals(rows),
+        totals=totals,
         page_size=size,
         next_url=search.link(params, p=page.next_page_number()) if page.has_next() else None,
         prev_url=(

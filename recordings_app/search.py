@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -45,9 +45,11 @@ from django import forms
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, F, Q, Sum
+from django.utils.functional import cached_property
 
-from recordings_app import index, notes
+from recordings_app import index, notes, rollups
 from recordings_app.errors import Problem
+from recordings_app.models import DayFigures
 from recordings_app.signalwire import SOURCE_LABELS, STATUS_FAMILIES, PageTotals
 
 TRACKS = ("inbound", "outbound", "both")
@@ -277,9 +279,7 @@ def filtered(credential, data: dict):
     if data.get("from"):
         rows = rows.filter(created_at__gte=data["from"])
     if data.get("to"):
-        end = data["to"]
-        end = end + timedelta(minutes=1) if end.second == 0 and end.microsecond == 0 else end
-        rows = rows.filter(created_at__lt=end)
+        rows = rows.filter(created_at__lt=_end(data["to"]))
     if data.get("status") in STATUS_FAMILIES:
         rows = rows.filter(status_family=data["status"])
     elif data.get("status"):
@@ -303,6 +303,11 @@ def filtered(credential, data: dict):
     if data.get("q"):
         rows = rows.filter(_q_match(credential, data))
     return rows.order_by(*SORTS[data.get("sort") or "-created"])
+
+
+def _end(to: datetime) -> datetime:
+    """Where `to` ends: it includes the minute it names."""
+    return to + timedelta(minutes=1) if to.second == 0 and to.microsecond == 0 else to
 
 
 def _talk_time_match(rows, data: dict):
@@ -349,12 +354,15 @@ def _q_match(credential, data: dict) -> Q:
 
 def totals(rows) -> PageTotals:
     """One grouped query: count, seconds and price per currency (never added up)."""
-    groups = (
+    return _folded(
         rows.order_by()
         .values("price_unit")
         .annotate(n=Count("key"), seconds=Sum("duration_seconds"), price=Sum("price"))
         .order_by("price_unit")
     )
+
+
+def _folded(groups) -> PageTotals:
     count = seconds = 0
     prices: dict[str, Decimal] = {}
     for group in groups:
@@ -365,8 +373,63 @@ def totals(rows) -> PageTotals:
     return PageTotals(count, seconds, prices)
 
 
-def page_of(rows, size: int, number: str | None):
-    paginator = Paginator(rows, size)
+# The filters the running totals keep (recordings_app.rollups); `sort` changes no total.
+ROLLED_UP = frozenset({"from", "to", "status", "track", "source", "stereo", "sort"})
+
+
+def filtered_totals(credential, data: dict, rows) -> PageTotals:
+    """totals(rows) for `rows = filtered(credential, data)`, from the running totals when
+    every filter given is one they keep: the whole UTC days of the range from DayFigures,
+    the hours at its ends from the rows. A status family of a million recordings is then
+    a few thousand summed rows, not a million; anything else (a duration, a price, the
+    search box, talk time, a status word) reads the rows."""
+    given = {name for name, value in data.items() if value not in (None, "")}
+    status = data.get("status")
+    if not given <= ROLLED_UP or (status and status not in STATUS_FAMILIES):
+        return totals(rows)
+    start, end = data.get("from"), data.get("to") and _end(data["to"])
+    first_day = None if start is None else -(-int(start.timestamp()) // rollups.DAY)
+    end_day = None if end is None else int(end.timestamp()) // rollups.DAY
+    if first_day is not None and end_day is not None and first_day >= end_day:
+        return totals(rows)  # within a day or two: the rows are few
+    days = DayFigures.objects.filter(credential=credential)
+    ends = []
+    if first_day is not None:
+        days = days.filter(day__gte=first_day)
+        ends.append(rows.filter(created_at__lt=_moment(first_day * rollups.DAY)))
+    if end_day is not None:
+        days = days.filter(day__lt=end_day)
+        ends.append(rows.filter(created_at__gte=_moment(end_day * rollups.DAY)))
+    if status:
+        days = days.filter(status_family=status)
+    for name in ("track", "source"):
+        if data.get(name):
+            days = days.filter(**{name: data[name]})
+    if data.get("stereo"):
+        days = days.filter(stereo=data["stereo"] == "yes")
+    parts = [totals(end_rows) for end_rows in ends]
+    summed = days.values("price_unit").annotate(
+        n=Sum("count"), seconds=Sum("seconds"), price=Sum("price")
+    )
+    parts.append(_folded(summed))
+    prices: dict[str, Decimal] = {}
+    for part in parts:
+        for currency, price in part.price_by_currency.items():
+            prices[currency] = prices.get(currency, Decimal(0)) + price
+    return PageTotals(
+        sum(part.count for part in parts),
+        sum(part.seconds for part in parts),
+        {currency: prices[currency] for currency in sorted(prices)},
+    )
+
+
+def _moment(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def page_of(rows, size: int, number: str | None, count: int | None = None):
+    """The page of `rows`; `count`, when known, spares the pager counting them again."""
+    paginator = Paginator(rows, size) if count is None else _Counted(rows, size, count)
     try:
         return paginator.page(number or 1)
     except InvalidPage:
@@ -384,3 +447,15 @@ def link(params: list[tuple[str, str]], **changes) -> str:
         else:
             merged[name] = str(value)
     return "?" + urlencode(merged)
+
+
+class _Counted(Paginator):
+    """A pager told how many there are."""
+
+    def __init__(self, rows, size: int, count: int):
+        super().__init__(rows, size)
+        self.known = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known
