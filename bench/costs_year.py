@@ -194,6 +194,8 @@ def fill(connection, credential_ids: list[int], count: int, now) -> None:
     end = int(now.timestamp())
     step = 365 * 86400 / each
     with connection.cursor() as cursor:
+        # Millions of rows in one statement: longer than the app's own statement timeout.
+        cursor.execute("SET statement_timeout = 0")
         for credential_id in credential_ids:
             cursor.execute(
                 """
