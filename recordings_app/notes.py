@@ -182,13 +182,17 @@ def remove_tag(request: HttpRequest, credential: Credential, recording_id: str, 
 
 def matching_recordings(credential: Credential, text: str) -> Q:
     """The search box's words: recordings of the credential with a note containing them
-    (any case) or a tag spelled so (without a leading #)."""
+    (any case) or a tag spelled so (without a leading #).
+
+    As the ids themselves, read first: a subquery in the search's OR made PostgreSQL
+    test it against every recording of the account (2.6 s over 5,000,000) instead of
+    answering the id and number parts from their indexes."""
     tag = text.strip().lower().lstrip("#")
     with_note = RecordingNote.objects.filter(credential=credential, text__icontains=text.strip())
     with_tag = RecordingTag.objects.filter(credential=credential, name=tag)
-    return Q(recording_id__in=with_note.values("recording_id")) | Q(
-        recording_id__in=with_tag.values("recording_id")
-    )
+    ids = {*with_note.values_list("recording_id", flat=True)}
+    ids.update(with_tag.values_list("recording_id", flat=True))
+    return Q(recording_id__in=sorted(ids))
 
 
 def tagged(credential: Credential, tag: str) -> Q:
