@@ -268,6 +268,13 @@ class IndexedRecording(models.Model):
                 condition=models.Q(vanished_at=None, price__isnull=False),
                 name="index_by_price",
             ),
+            # The talk-time filters: the analysed recordings only, newest first (few next
+            # to the index: a scan of the whole account found none of them quickly).
+            models.Index(
+                fields=["credential", "-created_at"],
+                condition=models.Q(talk_silence_seconds__isnull=False),
+                name="analysed_for_talk_time",
+            ),
             # Number search (from or to, whole or by the last digits), id search by prefix,
             # the sync's join and "open by ID" (leg id, call sid), without a scan. The
             # operator classes let Postgres serve LIKE 'x%' in any collation; other

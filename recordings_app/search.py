@@ -317,6 +317,9 @@ def _talk_time_match(rows, data: dict):
     low, high = data.get("min_left_share"), data.get("max_left_share")
     if low is not None or high is not None:
         total = F("talk_left_seconds") + F("talk_right_seconds")
+        # Every analysis stores the longest silence with the speaking times: saying so
+        # lets the database read the analysed recordings' own index.
+        rows = rows.filter(talk_silence_seconds__isnull=False)
         rows = rows.alias(talk_total=total).filter(talk_total__gt=0)
         if low is not None:
             rows = rows.filter(talk_left_seconds__gte=F("talk_total") * (low / 100))
