@@ -306,8 +306,14 @@ def filtered(credential, data: dict):
 
 
 def _end(to: datetime) -> datetime:
-    """Where `to` ends: it includes the minute it names."""
-    return to + timedelta(minutes=1) if to.second == 0 and to.microsecond == 0 else to
+    """Where `to` ends: it includes the minute it names (the last one there is: the end
+    of time)."""
+    if to.second or to.microsecond:
+        return to
+    try:
+        return to + timedelta(minutes=1)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def _talk_time_match(rows, data: dict):
@@ -395,6 +401,8 @@ def filtered_totals(credential, data: dict, rows) -> PageTotals:
     end_day = None if end is None else int(end.timestamp()) // rollups.DAY
     if first_day is not None and end_day is not None and first_day >= end_day:
         return totals(rows)  # within a day or two: the rows are few
+    if max(first_day or 0, end_day or 0) >= LAST_DAY:
+        return totals(rows)  # a range ending past 9999: no midnight there to cut at
     days = DayFigures.objects.filter(credential=credential)
     ends = []
     if first_day is not None:
@@ -424,6 +432,9 @@ def filtered_totals(credential, data: dict, rows) -> PageTotals:
         sum(part.seconds for part in parts),
         {currency: prices[currency] for currency in sorted(prices)},
     )
+
+
+LAST_DAY = (datetime.max.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).days
 
 
 def _moment(epoch: int) -> datetime:

@@ -302,6 +302,8 @@ def test_markup_in_a_credential_label_is_text(client, db):
         "from=%00",
         "from=9999-12-31T23:59",
         "to=0001-01-01T00:00",
+        "to=9999-12-31T23:59",
+        "from=0001-01-01T00:00&to=9999-12-31T23:59&status=done",
         "stereo=maybe",
         "q=%00",
         "status=completed&status=%3Cscript%3E",
