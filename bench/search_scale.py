@@ -10,9 +10,9 @@ times what the list page runs for its first page: the 50 newest matches (the row
 shown) and the totals per currency with the count (the line under the table and the
 pager: `search.filtered_totals`, from the running totals where the filters allow), and
 beside them what counting the matching rows costs (the pager's COUNT and the totals
-from the rows, as before the running totals). Median of --runs. The baseline in the same run: the first page with
-no filter but a date range of one day, what the list asks most often. Target (issue
-16): the first page of any single filter under 50 ms.
+from the rows, as before the running totals). Median of --runs. The baseline in the
+same run: the first page with no filter but a date range of one day, what the list asks
+most often. Target (issue 16): the first page of any single filter under 50 ms.
 """
 
 import argparse
