@@ -55,9 +55,11 @@ SESSION_CACHE_KEY = re.compile(r"(django\.contrib\.sessions\.cache(?:d_db)?)[A-Z
 # Base64 long enough to hold a token (Basic credentials without the word "Basic").
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
 # name=value pairs inside a string (a query string, a Cookie header, a form body) whose
-# name says secret.
+# name says secret; also URL-encoded inside another value (a share link's token in the
+# log-in page's ?next=%2Fshared%2F%3Ftoken%3D...).
 SECRET_PAIR = re.compile(
-    r"(?i)\b([\w.-]*(?:token|password|secret|session|csrf|authorization)[\w.-]*\s*[=:]\s*)"
+    r"(?i)\b([\w.-]*(?:token|password|secret|session|csrf|authorization)[\w.-]*"
+    r"\s*(?:[=:]|%3D)\s*)"
     r"[^&;,\s]+"
 )
 

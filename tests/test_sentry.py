@@ -124,6 +124,19 @@ def test_the_scrubber_finds_a_token_under_any_name_and_in_any_string():
     assert_nothing_secret_in(json.dumps(scrubbed(crumb, {})))
 
 
+def test_a_share_links_token_inside_the_log_in_pages_next_is_masked():
+    # Someone without a session opens a share link: the log-in page's address carries
+    # the link, token and all, URL-encoded in ?next=.
+    link_token = "Zq3x9VnK2mLr8TtYp4WcA7dBe1FgHs6JuQo5Ri0Ek_w"
+    event = {
+        "request": {
+            "url": "https://dash.example/accounts/login/",
+            "query_string": f"next=%2Fshared%2F%3Ftoken%3D{link_token}",
+        }
+    }
+    assert link_token not in json.dumps(scrubbed(event, {}))
+
+
 # --------------------------------------------------- to a Sentry on loopback
 
 
