@@ -5,28 +5,30 @@
 
 Makes (or empties) the database named by --database, migrates it, and fills the index
 with --rows recordings spread evenly over --credentials credentials and the year before
-the run (server-side, INSERT ... SELECT over generate_series: prices in USD with one in
-twenty in EUR, every status family, both tracks, RELAY and Compatibility sources, 3% of
-them vanished), builds the daily figures the report reads, ANALYZEs, then times
+the run (server-side, INSERT ... SELECT over generate_series, as a call centre's account
+looks: one currency each, every tenth account in EUR, 3% without a price yet, most
+recordings done with some failed, without audio or in progress, most in stereo with
+both tracks, a quarter from Compatibility, 3% vanished), sums its running totals,
+ANALYZEs, then times
 `/costs/` for one credential through Django's test client (the whole page as its user
 sees it, in Europe/Berlin) for a day, a quarter and a year: median and slowest of
 --runs, with the same page over an empty period as the baseline of the run. Each
 period's figures are compared with the report computed by scanning the rows
 themselves (`reports.report_from_rows`): they must be identical. Target: each page
-under 100 ms. The database is dropped at the end.
+under 100 ms. The database is dropped at the end (kept with --keep).
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.postgres import account, own_database  # noqa: E402 - after the path
 
 
 def main() -> None:
@@ -39,40 +41,12 @@ def main() -> None:
         "--keep", action="store_true", help="keep the database, and reuse one kept before"
     )
     args = parser.parse_args()
-    if urlsplit(args.database).hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit("loopback only")
-
-    import psycopg
-
-    name = urlsplit(args.database).path.lstrip("/")
-    admin = args.database.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        args.kept = args.keep and bool(
-            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        )
-        if not args.kept:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = args.database
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-    try:
-        run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database(args.database, keep=args.keep) as kept:
+        run(args, kept)
 
 
-def run(args) -> None:
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth.models import User
-    from django.core.management import call_command
+def run(args, kept: bool) -> None:
+    from django.contrib.auth.models import Group, User
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
@@ -80,15 +54,22 @@ def run(args) -> None:
     from recordings_app import reports
     from recordings_app.models import Credential
 
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    if args.kept:
+    now = timezone.now()
+    if kept:
         user = User.objects.get(username="bench")
         credentials = list(Credential.objects.filter(user=user).order_by("pk"))
-        now = timezone.now()
     else:
-        user, credentials, now = make(args, connection)
+        user = User.objects.create_user("bench")
+        user.groups.add(Group.objects.get(name="Supervisor"))  # view_costs
+        credentials = [
+            account(user, number, active=number == 0) for number in range(args.credentials)
+        ]
+        started = time.perf_counter()
+        fill(connection, [c.pk for c in credentials], args.rows, now)
+        print(
+            f"{args.rows:,} rows over {args.credentials} credentials, with their running "
+            f"totals, in {time.perf_counter() - started:.1f} s"
+        )
     client = Client()
     client.force_login(user)
     client.cookies["tz"] = "Europe/Berlin"
@@ -113,7 +94,7 @@ def run(args) -> None:
         period = reports.Period("custom", first, last)
         fast = reports.report(credentials[0], period, zone)
         begun = time.perf_counter()
-        slow = getattr(reports, "report_from_rows", reports.report)(credentials[0], period, zone)
+        slow = reports.report_from_rows(credentials[0], period, zone)
         scan_ms = (time.perf_counter() - begun) * 1000
         same = comparable(fast) == comparable(slow)
         print(
@@ -124,39 +105,6 @@ def run(args) -> None:
         )
         if not same:
             raise SystemExit(f"{label}: the daily figures and the rows disagree")
-
-
-def make(args, connection):
-    from django.contrib.auth.models import Group, User
-    from django.db import connection
-    from django.utils import timezone
-
-    from recordings_app.models import Credential
-
-    user = User.objects.create_user("bench")
-    user.groups.add(Group.objects.get(name="Supervisor"))  # view_costs
-    credentials = []
-    for number in range(args.credentials):
-        credential = Credential(user=user, label=f"bench {number}", space="demo")
-        credential.project_id = f"00000000-0000-4000-8000-{number:012d}"
-        credential.set_token("bench-token")
-        credential.save()
-        credentials.append(credential)
-    Credential.objects.filter(pk=credentials[0].pk).update(is_active=True)
-
-    now = timezone.now()
-    started = time.perf_counter()
-    fill(connection, [c.pk for c in credentials], args.rows, now)
-    print(
-        f"{args.rows:,} rows over {args.credentials} credentials "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
-    started = time.perf_counter()
-    built = rebuild_daily(credentials)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(f"daily figures built ({built}) and analyzed in {time.perf_counter() - started:.1f} s")
-    return user, credentials, now
 
 
 def comparable(report: dict):
@@ -180,22 +128,13 @@ def comparable(report: dict):
     )
 
 
-def rebuild_daily(credentials) -> int:
-    try:
-        from recordings_app import rollups
-    except ImportError:  # before the daily figures existed
-        return 0
-    return sum(rollups.rebuild(credential) for credential in credentials)
-
-
 def fill(connection, credential_ids: list[int], count: int, now) -> None:
-    """Evenly over the credentials and the last 365 days, one INSERT per credential."""
+    """Evenly over the credentials and the last 365 days, one INSERT per credential; then
+    their running totals, as the sync keeps them, and ANALYZE."""
     each = count // len(credential_ids)
     end = int(now.timestamp())
     step = 365 * 86400 / each
     with connection.cursor() as cursor:
-        # Millions of rows in one statement: longer than the app's own statement timeout.
-        cursor.execute("SET statement_timeout = 0")
         for credential_id in credential_ids:
             cursor.execute(
                 """
@@ -240,6 +179,13 @@ def fill(connection, credential_ids: list[int], count: int, now) -> None:
                     "currency": "EUR" if credential_id % 10 == 0 else "USD",
                 },
             )
+    from recordings_app import rollups
+    from recordings_app.models import Credential
+
+    for credential in Credential.objects.filter(pk__in=credential_ids):
+        rollups.rebuild(credential)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 if __name__ == "__main__":

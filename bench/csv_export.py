@@ -18,10 +18,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.postgres import account, own_database  # noqa: E402 - after the path
 
 
 def rss_mb() -> float:
@@ -45,55 +46,23 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/bench_csv")
     args = parser.parse_args()
-    if urlsplit(args.database).hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit("loopback only")
-
-    import psycopg
-
-    name = urlsplit(args.database).path.lstrip("/")
-    admin = args.database.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = args.database
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-    try:
+    with own_database(args.database):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args) -> None:
-    import django
-
-    django.setup()
-    from django.conf import settings
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
     from bench.costs_year import fill
     from recordings_app import exports, index
-    from recordings_app.models import Credential
 
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
     user = User.objects.create_user("bench")
-    credential = Credential(user=user, label="bench", space="demo", is_active=True)
-    credential.project_id = "00000000-0000-4000-8000-000000000001"
-    credential.set_token("bench-token")
-    credential.save()
+    credential = account(user, 1)
     started = time.perf_counter()
     fill(connection, [credential.pk], args.rows, timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
     print(f"{args.rows:,} rows in {time.perf_counter() - started:.1f} s")
     live = index.indexed_recordings(credential).count()
 

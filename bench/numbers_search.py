@@ -14,16 +14,17 @@ a sequential one). Target: under 50 ms each. The database is dropped at the end.
 
 import argparse
 import io
-import os
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.postgres import account, own_database  # noqa: E402 - after the path
+
 REGULAR = "+14155550100"
 
 
@@ -33,46 +34,17 @@ def main() -> None:
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/bench_numbers")
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    if urlsplit(args.database).hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit("loopback only")
-
-    import psycopg
-
-    name = urlsplit(args.database).path.lstrip("/")
-    admin = args.database.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = args.database
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-    try:
+    with own_database(args.database):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args) -> None:
-    import django
-
-    django.setup()
-    from django.conf import settings
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.db import connection
 
     from recordings_app import search
-    from recordings_app.models import Credential
 
-    settings.DEBUG = False
-    call_command("migrate", verbosity=0)
-    user = User.objects.create_user("bench")
-    credential = Credential(user=user, label="bench", space="demo", project_id=str(uuid4()))
-    credential.set_token("bench-token")
-    credential.save()
+    credential = account(User.objects.create_user("bench"))
 
     started = time.perf_counter()
     fill(connection, credential.pk, args.rows)

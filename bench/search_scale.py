@@ -16,16 +16,16 @@ most often. Target (issue 16): the first page of any single filter under 50 ms.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.postgres import account, own_database  # noqa: E402 - after the path
 
 
 def main() -> None:
@@ -35,31 +35,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the database, reuse a kept one")
     args = parser.parse_args()
-    if urlsplit(args.database).hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit("loopback only")
-
-    import psycopg
-
-    name = urlsplit(args.database).path.lstrip("/")
-    admin = args.database.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        kept = args.keep and bool(
-            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        )
-        if not kept:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = args.database
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-    try:
+    with own_database(args.database, keep=args.keep) as kept:
         run(args, kept)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def median_ms(work, runs: int) -> float:
@@ -72,11 +49,7 @@ def median_ms(work, runs: int) -> float:
 
 
 def run(args, kept: bool) -> None:
-    import django
-
-    django.setup()
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
@@ -84,19 +57,12 @@ def run(args, kept: bool) -> None:
     from recordings_app import index, search
     from recordings_app.models import Credential
 
-    call_command("migrate", verbosity=0)
     if kept:
         credential = Credential.objects.get(user__username="bench")
     else:
-        user = User.objects.create_user("bench")
-        credential = Credential(user=user, label="bench", space="demo", is_active=True)
-        credential.project_id = "00000000-0000-4000-8000-000000000001"
-        credential.set_token("bench-token")
-        credential.save()
+        credential = account(User.objects.create_user("bench"), 1)
         started = time.perf_counter()
         fill(connection, [credential.pk], args.rows, timezone.now())
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
         print(f"{args.rows:,} rows of one account in {time.perf_counter() - started:.1f} s")
 
     day = timezone.localdate() - timedelta(days=3)
@@ -132,6 +98,8 @@ def run(args, kept: bool) -> None:
             args.runs,
         )
         counted = median_ms(lambda rows=rows: (rows.count(), search.totals(rows)), args.runs)
+        if search.filtered_totals(credential, data, rows) != search.totals(rows):
+            raise SystemExit(f"{label}: the running totals and the rows disagree")
         print(
             f"{label:<34} {matches:>10,} {page:>7.1f}ms {totals:>7.1f}ms "
             f"{page + totals:>7.1f}ms   {counted:>19.1f}ms"

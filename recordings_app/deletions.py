@@ -15,7 +15,7 @@ there are exactly as many as the preview showed; otherwise the preview is shown 
 (`SignalWireClient.delete_recording(id, family)`), holding a lease with a heartbeat as
 the index sync does: a second runner backs off, and the items of a worker that stopped
 are still pending, so whoever runs the job next (the scheduler re-queues a job whose
-heartbeat is older than LEASE_TIMEOUT, see tasks.py) goes on with them. An item is
+heartbeat is older than index.LEASE_TIMEOUT, see tasks.py) goes on with them. An item is
 marked done in the same transaction as the job's counters, after its DELETE answered.
 
 What each answer means for an item:
@@ -77,8 +77,6 @@ from recordings_app.signalwire import (
 
 logger = logging.getLogger(__name__)
 
-LEASE_TIMEOUT = timedelta(minutes=2)
-QUEUE_PATIENCE = timedelta(minutes=10)
 RETRY_BASE_SECONDS = 2.0
 RETRY_MAX_SECONDS = 300.0
 TRANSIENT_TRIES = 6
@@ -293,7 +291,7 @@ def tag(job: DeletionJob) -> str:
 
 def _claim(job_id: int, now: datetime) -> str | None:
     token = secrets.token_hex(16)
-    stale = Q(heartbeat__lt=now - LEASE_TIMEOUT) | Q(heartbeat=None)
+    stale = Q(heartbeat__lt=now - index.LEASE_TIMEOUT) | Q(heartbeat=None)
     free = Q(state__in=(DeletionJob.State.QUEUED, DeletionJob.State.WAITING)) | (
         Q(state=DeletionJob.State.RUNNING) & stale
     )
@@ -502,11 +500,11 @@ def _finish(job: DeletionJob, token: str) -> DeletionJob:
 def is_due(job: DeletionJob, now: datetime) -> bool:
     """The job needs a worker and none can be expected to be on it: queued long ago (the
     task was lost), running with a dead runner, or waiting past its `resume_at`; and not
-    queued again since then (within QUEUE_PATIENCE)."""
+    queued again since then (within index.QUEUE_PATIENCE)."""
     if job.state == DeletionJob.State.QUEUED:
-        return job.queued_at is None or job.queued_at <= now - QUEUE_PATIENCE
+        return job.queued_at is None or job.queued_at <= now - index.QUEUE_PATIENCE
     if job.state == DeletionJob.State.RUNNING:
-        if job.heartbeat is not None and job.heartbeat >= now - LEASE_TIMEOUT:
+        if job.heartbeat is not None and job.heartbeat >= now - index.LEASE_TIMEOUT:
             return False
         since = job.heartbeat
     elif job.state == DeletionJob.State.WAITING:
@@ -518,7 +516,7 @@ def is_due(job: DeletionJob, now: datetime) -> bool:
     queued = job.queued_at
     if queued is None or (since is not None and queued < since):
         return True
-    return queued <= now - QUEUE_PATIENCE
+    return queued <= now - index.QUEUE_PATIENCE
 
 
 def unfinished() -> QuerySet[DeletionJob]:

@@ -67,7 +67,7 @@ from itertools import pairwise
 from typing import overload
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from recordings_app import rollups
@@ -93,7 +93,12 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 1000  # SignalWire's maximum: the fewest requests
 RECHECK_DAYS = 3
+# Work the worker holds with a heartbeat (a sync pass, a deletion job) is taken over when
+# its runner showed no sign of life for this long.
 LEASE_TIMEOUT = timedelta(minutes=2)
+# A task queued for the worker (a sync, a deletion job, a talk-time analysis) that no
+# worker picked up within this time is queued again: its worker was down or it was lost.
+QUEUE_PATIENCE = timedelta(minutes=10)
 PRICE_PLACES = Decimal("0.000001")
 # The largest values the columns hold on every database (IntegerField, BigIntegerField).
 MAX_DURATION = 2**31 - 1
@@ -733,7 +738,7 @@ def _mark_vanished(credential, family, pass_started_at, since, now) -> None:
     unseen = indexed_recordings(credential).filter(family=family, last_seen__lt=pass_started_at)
     if since is not None:
         unseen = unseen.filter(created_at__gt=since)
-    days = rollups.days_of(unseen.values_list("created_epoch", flat=True).distinct())
+    days = set(unseen.values_list(F("created_epoch") / rollups.DAY, flat=True).distinct())
     unseen.update(vanished_at=now)
     rollups.refresh(credential.pk, days)
 

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -77,8 +76,6 @@ PER_PASS = 50
 MAX_SEGMENTS = 1500
 # Reading one file may take this long in the worker; longer, and it is given up on.
 TIMEOUT_SECONDS = 300.0
-# A queued analysis that no worker picked up within this time is queued again on open.
-QUEUE_PATIENCE = timedelta(minutes=10)
 # An analysis that failed on upstream trouble (unreachable, 5xx, slow) is tried again after
 # this long, by the next pass or the next open.
 RETRY_AFTER = timedelta(hours=1)
@@ -118,16 +115,9 @@ def analyse_media(
     """Talk time of a WAV, MP3 or MP4 file given as a stream of byte chunks; `reopen`
     as for waveform.media_peaks. Raises NoTalkTime, saying why, for a file it cannot
     read, and whatever the stream raised (a SignalWireError) if it failed."""
-    reader = waveform.MediaReader(chunks, reopen)
-    try:
-        result = _analyse(reader, content_type)
-    except NoTalkTime:
-        reader.raise_failure()  # a failing upstream explains more than what it left us
-        raise
-    finally:
-        reader.close()
-    reader.raise_failure()
-    return result
+    return waveform.read_with(
+        chunks, reopen, lambda reader: _analyse(reader, content_type), NoTalkTime
+    )
 
 
 def _analyse(reader, content_type: str) -> TalkTime:
@@ -376,26 +366,16 @@ def analyse_recording(credential: Credential, recording_id: str) -> str:
 
 
 def _analyse_upstream(client, recording_id: str) -> TalkTime:
-    deadline = time.monotonic() + TIMEOUT_SECONDS
     recording = client.get_recording(recording_id)
     if not recording.url:
         raise NoTalkTime("SignalWire gave no audio file for this recording.")
-    media = client.open_media(recording)
-    opened = [media]
     try:
-        return analyse_media(
-            waveform.until(deadline, media),
-            media.headers.get("Content-Type", ""),
-            reopen=lambda offset: waveform.until(
-                deadline, waveform.media_from(client, recording, offset, opened)
-            ),
-        )
+        with waveform.streamed(client, recording, TIMEOUT_SECONDS) as media:
+            return analyse_media(media.chunks, media.content_type, reopen=media.reopen)
     except waveform.PastDeadline:
         raise NoTalkTime(
             f"The recording took longer than {TIMEOUT_SECONDS:g} seconds to read."
         ) from None
-    finally:
-        media.close()  # a Range request's stream is closed by its own reader
 
 
 def analysable(credential: Credential):
@@ -404,7 +384,7 @@ def analysable(credential: Credential):
     now = timezone.now()
     due = (
         Q(talk_state=State.NOT_YET)
-        | Q(talk_state=State.QUEUED, talk_queued_at__lt=now - QUEUE_PATIENCE)
+        | Q(talk_state=State.QUEUED, talk_queued_at__lt=now - index.QUEUE_PATIENCE)
         | Q(talk_state=State.UPSTREAM, talk_analysed_at__lt=now - RETRY_AFTER)
     )
     return (
@@ -481,7 +461,7 @@ def shown(row: IndexedRecording | None) -> dict:
     if row.talk_state == State.QUEUED and row.talk_queued_at is not None:
         # Nobody picked it up: say so rather than spin for ever (opening the page again
         # queues it afresh).
-        talk["stalled"] = row.talk_queued_at < timezone.now() - QUEUE_PATIENCE
+        talk["stalled"] = row.talk_queued_at < timezone.now() - index.QUEUE_PATIENCE
     if row.talk_state != State.DONE:
         return talk
     stereo = row.talk_channels == 2

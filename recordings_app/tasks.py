@@ -49,8 +49,6 @@ from recordings_app.models import (
 
 logger = logging.getLogger(__name__)
 
-# A queued sync that no worker picked up within this time is queued again on request.
-QUEUE_PATIENCE = timedelta(minutes=10)
 # Incremental passes re-read only the last few days; deletions older than that are
 # found by a full pass, asked for this often.
 FULL_EVERY = timedelta(days=1)
@@ -104,7 +102,7 @@ def is_pending(state: IndexSync, now: datetime) -> bool:
     if state.state == IndexSync.State.RUNNING:
         return not index.is_stale(state, now)
     if state.state == IndexSync.State.QUEUED:
-        return state.queued_at is not None and state.queued_at > now - QUEUE_PATIENCE
+        return state.queued_at is not None and state.queued_at > now - index.QUEUE_PATIENCE
     return False
 
 

@@ -30,8 +30,10 @@ import sys
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TypeVar
 
 import av
 from django.conf import settings
@@ -67,6 +69,9 @@ SAMPLE_FORMATS = {
     "dbl": ("d", 0, 1),
 }
 CONTAINER_NAMES = {"wav": "WAV", "mp3": "MP3", "mp4": "MP4"}
+
+
+T = TypeVar("T")
 
 
 class NoWaveform(Exception):
@@ -107,16 +112,30 @@ def media_peaks(
     read with it. Raises NoWaveform, saying why, for what cannot be drawn."""
     if size is not None and size > MAX_BYTES:
         raise NoWaveform(TOO_LONG)
+    return read_with(
+        chunks, reopen, lambda reader: _read_peaks(reader, content_type, size, buckets), NoWaveform
+    )
+
+
+def read_with(
+    chunks: Iterable[bytes],
+    reopen: Callable[[int], Iterable[bytes]] | None,
+    read: Callable[["MediaReader"], T],
+    refusal: type[Exception],
+) -> T:
+    """`read` applied to a MediaReader of the chunks. Where the stream failed, its
+    failure (a SignalWireError, PastDeadline) is raised rather than `refusal`, the
+    reader's own "cannot read this": a failing upstream explains more than what it left."""
     reader = MediaReader(chunks, reopen)
     try:
-        peaks = _read_peaks(reader, content_type, size, buckets)
-    except NoWaveform:
-        reader.raise_failure()  # a failing upstream explains more than what it left us
+        result = read(reader)
+    except refusal:
+        reader.raise_failure()
         raise
     finally:
         reader.close()
     reader.raise_failure()
-    return peaks
+    return result
 
 
 def _read_peaks(reader: "MediaReader", content_type: str, size: int | None, buckets: int):
@@ -623,17 +642,12 @@ class PastDeadline(Exception):
 
 def _compute_peaks(client, recording_id: str) -> dict:
     seconds = settings.PEAKS_TIMEOUT
-    deadline = time.monotonic() + seconds
     recording = client.get_recording(recording_id)
-    media = client.open_media(recording)
-    opened = [media]  # every stream read, the Range requests' too
     try:
-        answer = media_peaks(
-            until(deadline, media),
-            media.headers.get("Content-Type", ""),
-            size=_content_length(media.headers),
-            reopen=lambda offset: until(deadline, media_from(client, recording, offset, opened)),
-        ).as_json()
+        with streamed(client, recording, seconds) as media:
+            answer = media_peaks(
+                media.chunks, media.content_type, size=media.size, reopen=media.reopen
+            ).as_json()
     except NoWaveform as reason:
         answer = {"peaks": None, "reason": str(reason)}
     except PastDeadline:
@@ -645,14 +659,49 @@ def _compute_peaks(client, recording_id: str) -> dict:
                 f"(more than {seconds:g} seconds). Try again later.",
             }
         ) from None
-    finally:
-        media.close()
-    if any(stream.ended_early for stream in opened):
+    if media.ended_early:
         raise _NotToKeep(answer)
     return answer
 
 
-def until(deadline: float, chunks: Iterable[bytes]) -> Iterator[bytes]:
+@dataclass
+class Streamed:
+    """A recording's media as streamed(): its chunks, what its headers say, a way to read
+    on from any byte, and every stream opened for it."""
+
+    chunks: Iterator[bytes]
+    content_type: str
+    size: int | None
+    reopen: Callable[[int], Iterator[bytes]]
+    opened: list
+
+    @property
+    def ended_early(self) -> bool:
+        """Whether a stream broke off or ended short of its Content-Length."""
+        return any(stream.ended_early for stream in self.opened)
+
+
+@contextmanager
+def streamed(client, recording, seconds: float) -> Iterator[Streamed]:
+    """The recording's media to be read within `seconds` (then PastDeadline), from the
+    start and, through Range requests, from any byte; what was opened is closed on
+    leaving (a Range request's stream by its own reader)."""
+    deadline = time.monotonic() + seconds
+    media = client.open_media(recording)
+    opened = [media]
+    try:
+        yield Streamed(
+            _until(deadline, media),
+            media.headers.get("Content-Type", ""),
+            _content_length(media.headers),
+            lambda offset: _until(deadline, _media_from(client, recording, offset, opened)),
+            opened,
+        )
+    finally:
+        media.close()
+
+
+def _until(deadline: float, chunks: Iterable[bytes]) -> Iterator[bytes]:
     """The chunks, until the deadline passes: then PastDeadline (which the reader keeps
     and media_peaks raises once it stops)."""
     source = iter(chunks)
@@ -675,7 +724,7 @@ def _content_length(headers: dict) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-def media_from(client, recording, offset: int, opened: list) -> Iterator[bytes]:
+def _media_from(client, recording, offset: int, opened: list) -> Iterator[bytes]:
     """The recording's media from byte `offset` on, through a Range request (opened when
     first read; added to `opened`). A server that ignores Range answers 200 with the whole
     file: its first `offset` bytes are skipped here."""

@@ -310,7 +310,7 @@ def test_a_stopped_worker_is_resumed_where_it_stopped(alice_client, demo_space, 
     assert deletions.run(job.pk) is None  # its lease looks alive: nobody else takes it yet
     assert tasks.request_due_deletions() == []
 
-    later = timezone.now() + deletions.LEASE_TIMEOUT + timedelta(seconds=1)
+    later = timezone.now() + index.LEASE_TIMEOUT + timedelta(seconds=1)
     assert tasks.request_due_deletions(later) == [job.pk]  # the scheduler queues it again
     assert tasks.request_due_deletions(later) == []  # once
     DeletionJob.objects.filter(pk=job.pk).update(heartbeat=timezone.now() - timedelta(minutes=3))

@@ -13,29 +13,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="auditevent",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("view", "Viewed"),
-                    ("play", "Listened"),
-                    ("play_failed", "Listen failed"),
-                    ("download", "Downloaded"),
-                    ("download_cross_site", "Downloaded from another site's link"),
-                    ("download_failed", "Download failed"),
-                    ("delete", "Deleted"),
-                    ("delete_failed", "Delete failed"),
-                    ("delete_denied", "Delete refused (no permission)"),
-                    ("credential_add", "Added credentials"),
-                    ("credential_activate", "Switched credentials"),
-                    ("credential_remove", "Removed credentials"),
-                    ("credential_share", "Changed who credentials are shared with"),
-                    ("retention_change", "Changed a retention policy"),
-                ],
-                max_length=32,
-            ),
-        ),
         migrations.CreateModel(
             name="RetentionPolicy",
             fields=[

@@ -14,38 +14,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="auditevent",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("view", "Viewed"),
-                    ("play", "Listened"),
-                    ("play_failed", "Listen failed"),
-                    ("download", "Downloaded"),
-                    ("download_cross_site", "Downloaded from another site's link"),
-                    ("download_failed", "Download failed"),
-                    ("delete", "Deleted"),
-                    ("delete_failed", "Delete failed"),
-                    ("delete_denied", "Delete refused (no permission)"),
-                    ("credential_add", "Added credentials"),
-                    ("credential_activate", "Switched credentials"),
-                    ("credential_remove", "Removed credentials"),
-                    ("credential_share", "Changed who credentials are shared with"),
-                    ("note_add", "Added a note"),
-                    ("note_edit", "Edited a note"),
-                    ("tag_add", "Tagged"),
-                    ("tag_remove", "Removed a tag"),
-                    ("share_create", "Made a share link"),
-                    ("share_revoke", "Revoked a share link"),
-                    ("share_open", "Opened a share link"),
-                    ("share_listen", "Listened through a share link"),
-                    ("share_download", "Downloaded through a share link"),
-                    ("share_refused", "Share link refused"),
-                ],
-                max_length=32,
-            ),
-        ),
         migrations.CreateModel(
             name="ShareLink",
             fields=[

@@ -64,4 +64,12 @@ class Migration(migrations.Migration):
             name="talk_state",
             field=models.CharField(blank=True, db_default="", max_length=8),
         ),
+        migrations.AddIndex(
+            model_name="indexedrecording",
+            index=models.Index(
+                condition=models.Q(("talk_silence_seconds__isnull", False)),
+                fields=["credential", "-created_at"],
+                name="analysed_for_talk_time",
+            ),
+        ),
     ]

@@ -97,4 +97,12 @@ class Migration(migrations.Migration):
             },
         ),
         *(migrations.RunSQL(sql, migrations.RunSQL.noop) for sql in SUMS),
+        migrations.AddIndex(
+            model_name="indexedrecording",
+            index=models.Index(
+                condition=models.Q(("price__isnull", False), ("vanished_at", None)),
+                fields=["credential", "-price", "-created_at"],
+                name="index_by_price",
+            ),
+        ),
     ]

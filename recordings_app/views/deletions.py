@@ -22,8 +22,13 @@ PREVIEW_SALT = "bulk-delete-preview"
 PREVIEW_MAX_AGE = 3600  # seconds a preview may be confirmed in
 
 
-class _Changed(Exception):
-    """The matching set is no longer what the preview showed: nothing was frozen."""
+class _NotConfirmed(Exception):
+    """The confirmation does not hold (why, for the user); nothing was frozen. `through`:
+    the preview to show again as it was (a wrong typed count), else a fresh one."""
+
+    def __init__(self, problem: str, through: int = 0):
+        super().__init__(problem)
+        self.problem, self.through = problem, through
 
 
 @require_http_methods(["GET", "POST"])
@@ -53,55 +58,45 @@ def bulk_delete(request: LoggedInRequest):
     if request.method == "GET":
         return _preview(request, credential, filters, rows, params)
     try:
-        preview = signing.loads(
-            request.POST.get("preview", ""), salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE
-        )
-    except signing.BadSignature:
+        job = _confirmed(request, credential, filters, rows, params)
+    except _NotConfirmed as refusal:
         return _preview(
             request,
             credential,
             filters,
             rows,
             params,
-            problem="This preview has expired or was altered. Check the recordings below again.",
-        )
-    if preview.get("credential") != credential.pk or preview.get("query") != urlencode(params):
-        return _preview(
-            request, credential, filters, rows, params, problem="This preview is of another list."
-        )
-    expected = preview["count"]
-    if request.POST.get("count", "").strip().replace(",", "") != str(expected):
-        return _preview(
-            request,
-            credential,
-            filters,
-            rows,
-            params,
-            problem=f"Type {expected} (the number of recordings) to confirm.",
-            through=preview["through"],
-        )
-    try:
-        job = _freeze(request, credential, rows, preview, filters)
-    except _Changed:
-        return _preview(
-            request,
-            credential,
-            filters,
-            rows,
-            params,
-            problem="The matching recordings changed since the preview (some were deleted "
-            "or changed meanwhile). Nothing was deleted. Check the new figures and confirm again.",
+            problem=refusal.problem,
+            through=refusal.through,
         )
     return redirect("deletion_job", pk=job.pk)
 
 
-def _freeze(
+def _confirmed(
     request: LoggedInRequest,
     credential: Credential,
-    rows: QuerySet[IndexedRecording],
-    preview: dict,
     filters: search.RecordingFilters,
+    rows: QuerySet[IndexedRecording],
+    params: list[tuple[str, str]],
 ) -> DeletionJob:
+    """The job the posted confirmation asks for, frozen and queued; _NotConfirmed where
+    the preview was altered, expired, of another list, the typed count is wrong, or the
+    matching recordings changed since."""
+    try:
+        preview = signing.loads(
+            request.POST.get("preview", ""), salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE
+        )
+    except signing.BadSignature:
+        raise _NotConfirmed(
+            "This preview has expired or was altered. Check the recordings below again."
+        ) from None
+    if preview.get("credential") != credential.pk or preview.get("query") != urlencode(params):
+        raise _NotConfirmed("This preview is of another list.")
+    expected = preview["count"]
+    if request.POST.get("count", "").strip().replace(",", "") != str(expected):
+        raise _NotConfirmed(
+            f"Type {expected} (the number of recordings) to confirm.", through=preview["through"]
+        )
     with transaction.atomic():
         job = DeletionJob.objects.create(
             credential=credential,
@@ -113,8 +108,12 @@ def _freeze(
             description=describe_filters(filters)[:300],
         )
         frozen = deletions.freeze(job, deletions.matching_through(rows, preview["through"]))
-        if frozen != preview["count"]:
-            raise _Changed()
+        if frozen != expected:
+            raise _NotConfirmed(
+                "The matching recordings changed since the preview (some were deleted or "
+                "changed meanwhile). Nothing was deleted. Check the new figures and confirm "
+                "again."
+            )
         tasks.queue_job(job)
     return job
 
