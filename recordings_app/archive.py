@@ -55,14 +55,13 @@ from recordings_app import audit, exports, filenames, streaming
 from recordings_app.errors import explain
 from recordings_app.models import Credential, IndexedRecording
 from recordings_app.signalwire import (
+    NOT_ANSWERING,
     CredentialsRejected,
     RateLimited,
     Recording,
     SignalWireError,
     SpaceNotFound,
     UpstreamFailed,
-    UpstreamTimeout,
-    UpstreamUnreachable,
 )
 from recordings_app.signalwire.media import MEDIA_CHUNK
 
@@ -70,15 +69,9 @@ MANIFEST_NAME = "manifest.csv"
 MANIFEST_IN_MEMORY = 1024 * 1024
 BATCH = 200  # index rows read at a time
 # Failures of SignalWire as a whole, not of one recording: every next file would fail
-# the same way (each after its retries), so the archive stops.
-STOPS_THE_ARCHIVE = (
-    CredentialsRejected,
-    RateLimited,
-    SpaceNotFound,
-    UpstreamFailed,
-    UpstreamTimeout,
-    UpstreamUnreachable,
-)
+# the same way (each after its retries), so the archive stops. Not ScopeMissing: a 403
+# for one file's media is that file's refusal, and the archive goes on.
+STOPS_THE_ARCHIVE = (*NOT_ANSWERING, CredentialsRejected, SpaceNotFound, RateLimited)
 # zipfile's own test for when an entry needs ZIP64 (sizes over 4 GB; it allows 5% for
 # compression, which stored entries do not need but do no harm).
 ZIP64_OVER = zipfile.ZIP64_LIMIT / 1.05

@@ -59,20 +59,16 @@ from recordings_app.models import (
     RetentionPolicy,
 )
 from recordings_app.signalwire import (
+    CREDENTIALS_REFUSED,
+    NOT_ANSWERING,
     SOURCE_LABELS,
     STATUS_FAMILIES,
-    CredentialsRejected,
     ForbiddenAddress,
     MalformedResponse,
     RateLimited,
     RecordingNotFound,
-    ScopeMissing,
     SignalWireClient,
     SignalWireError,
-    SpaceNotFound,
-    UpstreamFailed,
-    UpstreamTimeout,
-    UpstreamUnreachable,
 )
 
 logger = logging.getLogger(__name__)
@@ -89,8 +85,8 @@ BATCH = 50
 ITEMS_KEPT = timedelta(days=30)
 DRY_RUN_ROWS = 20
 # Answers after which no other item can succeed either.
-HOPELESS = (CredentialsRejected, ScopeMissing, SpaceNotFound, ForbiddenAddress)
-TRANSIENT = (UpstreamFailed, UpstreamTimeout, UpstreamUnreachable, MalformedResponse)
+HOPELESS = (*CREDENTIALS_REFUSED, ForbiddenAddress)
+TRANSIENT = (*NOT_ANSWERING, MalformedResponse)
 
 
 # ------------------------------------------------------------------ the preview

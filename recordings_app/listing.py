@@ -25,21 +25,17 @@ from django.urls import reverse
 
 from recordings_app import index, paging, search
 from recordings_app.signalwire import (
+    NOT_ANSWERING,
     LegNotFound,
     PageTotals,
     Parties,
     Recording,
     RecordingNotFound,
     SignalWireError,
-    UpstreamFailed,
-    UpstreamTimeout,
-    UpstreamUnreachable,
 )
 
 # "Open by ID" lists at most this many recordings of one call leg or call.
 MAX_MATCHES = 50
-# SignalWire not answering: the first page of the live list then shows the index's copy.
-NOT_ANSWERING = (UpstreamFailed, UpstreamTimeout, UpstreamUnreachable)
 
 
 @dataclass(frozen=True)
@@ -87,7 +83,7 @@ def live(credential, query) -> Table:
             return copy
     try:
         page = credential.client().list_all(trail[-1] if trail else None, page_size=size)
-    except NOT_ANSWERING:
+    except NOT_ANSWERING:  # the first page then shows the index's copy
         copy = None if trail else _index_copy(credential, size, because="not answering")
         if copy is None:
             raise

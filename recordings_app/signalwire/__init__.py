@@ -26,6 +26,8 @@ from . import transport
 from .client import SignalWireClient
 from .compat import API_PATH as COMPAT_API_PATH
 from .exceptions import (
+    CREDENTIALS_REFUSED,
+    NOT_ANSWERING,
     CredentialsRejected,
     ForbiddenAddress,
     InvalidCursor,
@@ -78,6 +80,8 @@ from .transport import (
 
 __all__ = [
     "COMPAT_API_PATH",
+    "CREDENTIALS_REFUSED",
+    "NOT_ANSWERING",
     "EARLIEST",
     "FAMILIES",
     "FAMILY_LABELS",

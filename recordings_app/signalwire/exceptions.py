@@ -109,3 +109,10 @@ class ForbiddenAddress(SignalWireError):
 class InvalidCursor(SignalWireError):
     """A page cursor of the merged list that this client did not make (or an older
     version of it did): nothing was fetched."""
+
+
+# SignalWire as a whole, not one recording, is in trouble: every next request would fail
+# the same way. Not answering (a retry later may work), and refusing these credentials
+# (nothing will until someone fixes them).
+NOT_ANSWERING = (UpstreamFailed, UpstreamTimeout, UpstreamUnreachable)
+CREDENTIALS_REFUSED = (CredentialsRejected, ScopeMissing, SpaceNotFound)
