@@ -25,9 +25,9 @@ the segments of each channel:
 A mono recording mixes both parties on one channel: it gets one speaking time and the
 longest silence, and no overlap (it cannot be told from one channel).
 
-SignalWire documents that a stereo recording carries one party per channel, but not
-which party is on which side (its AI-agent guide alone says "caller on left, agent on
-right"), so the figures are labelled "left" and "right" only.
+The channels carry the same names as the waveform's lanes: left and right, with the
+party where the recording's track says it (Recording.channel_parties: "both" is the
+caller on the left, the callee on the right).
 
 Where it runs: on the worker, for recordings new to the index after each sync (at most
 PER_PASS per pass, newest first, so a first sync of a million recordings does not fetch
@@ -465,22 +465,26 @@ def shown(row: IndexedRecording | None) -> dict:
     if row.talk_state != State.DONE:
         return talk
     stereo = row.talk_channels == 2
+    parties = row.as_recording().channel_parties if stereo else ("", "")
     talk.update(
         stereo=stereo,
+        left_party=parties[0],
+        right_party=parties[1],
         left=say(row.talk_left_seconds),
         right=say(row.talk_right_seconds),
         overlap=say(row.talk_overlap_seconds),
         silence=say(row.talk_silence_seconds),
         left_share=share(row.talk_left_seconds, row.talk_right_seconds),
         right_share=share(row.talk_right_seconds, row.talk_left_seconds),
-        bars=_bars(row.talk_segments or [], row.talk_duration_seconds or 0, stereo),
+        bars=_bars(row.talk_segments or [], row.talk_duration_seconds or 0, stereo, parties),
     )
     return talk
 
 
-def _bars(segments: list, duration: float, stereo: bool) -> list[dict]:
+def _bars(segments: list, duration: float, stereo: bool, parties: tuple[str, str]) -> list[dict]:
     sides = ("left", "right") if stereo else ("mono",)
     labels = {"left": "Left", "right": "Right", "mono": "Mono"}
+    party = {"left": parties[0], "right": parties[1], "mono": ""}
     bars = []
     for side, lane in zip(sides, segments, strict=False):
         spans = []
@@ -489,7 +493,7 @@ def _bars(segments: list, duration: float, stereo: bool) -> list[dict]:
                 width = max((end - start) / duration * 100, 0.1)  # a blip stays visible
                 # Strings: attributes of an SVG, never localised ("12,5").
                 spans.append({"x": f"{start / duration * 100:.3f}", "width": f"{width:.3f}"})
-        bars.append({"side": side, "label": labels[side], "spans": spans})
+        bars.append({"side": side, "label": labels[side], "party": party[side], "spans": spans})
     return bars
 
 

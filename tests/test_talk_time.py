@@ -111,8 +111,26 @@ def test_the_page_queues_the_analysis_shows_analysing_and_then_the_figures(
     assert panel.count("<rect ") == len(row.talk_segments[0]) + len(row.talk_segments[1])
     page = alice_client.get(f"/recordings/{raw['id']}/").content.decode()
     assert "Left channel speaking" in page and "Right channel speaking" in page
-    assert "does not document which party is on which side" in page
+    # Named as the waveform's lanes are: track "both" is the caller left, the callee right.
+    assert " left channel (caller)</span>" in page  # the lane's Mute button
+    assert " right channel (callee)</span>" in page
+    assert "Left channel speaking (caller)" in page and "Right channel speaking (callee)" in page
+    assert "Left · caller speaking" in page and "Right · callee speaking" in page
+    assert "does not say which is which" not in page
     assert queued.count() == 1  # analysed once: not queued again
+
+
+def test_a_stereo_recording_of_one_track_names_its_channels_by_side_only(
+    alice_client, credential, demo_space
+):
+    raw = synced(credential, demo_space, stereo=True, track="inbound", duration_in_seconds=30)
+    tasks.analyse_talk_time.call(credential.pk, raw["id"])
+
+    page = alice_client.get(f"/recordings/{raw['id']}/").content.decode()
+
+    assert "<dt>Left channel speaking</dt>" in page and "<dt>Right channel speaking</dt>" in page
+    assert "caller" not in page.split('id="talk-time"')[1].split("</section>")[0]
+    assert "SignalWire does not say which is which for this recording" in page
 
 
 @pytest.mark.parametrize(

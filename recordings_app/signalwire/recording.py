@@ -116,6 +116,18 @@ class Recording:
         return status_family(self.status, self.error_code)
 
     @property
+    def channel_parties(self) -> tuple[str, str]:
+        """Who is on the left and right channel, where it can be said ("" where not).
+
+        SignalWire: a stereo recording carries one party per channel, and says no more.
+        A recording of track "both" holds the call leg's inbound audio (its own party,
+        usually the caller) and its outbound audio (what it hears: the other party, the
+        callee); we read them as left and right. Any other track, or mono: not said."""
+        if self.stereo and self.track == "both":
+            return ("caller", "callee")
+        return ("", "")
+
+    @property
     def has_audio(self) -> bool:
         """False where there is nothing to play: no audio, failed, deleted, or empty."""
         return (

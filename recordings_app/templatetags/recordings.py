@@ -119,15 +119,11 @@ def error_meaning(code) -> str | None:
 
 @register.filter
 def lanes(recording) -> list[dict]:
-    """The waveform lanes of a recording: one for mono, left and right for stereo.
-
-    SignalWire: a stereo recording of track "both" carries one party per channel. We read
-    it as the inbound audio (the party on this call leg, usually the caller) on the left
-    and the outbound audio (what the leg hears: the other party, the callee) on the right.
-    For any other track the channels are labelled only left and right."""
+    """The waveform lanes of a recording: one for mono, left and right for stereo, each
+    with its party where it can be said (Recording.channel_parties)."""
     if not recording.stereo:
         return [{"channel": 0, "side": "mono", "label": "Mono", "party": ""}]
-    parties = ("caller", "callee") if recording.track == "both" else ("", "")
+    parties = recording.channel_parties
     return [
         {"channel": 0, "side": "left", "label": "Left", "party": parties[0]},
         {"channel": 1, "side": "right", "label": "Right", "party": parties[1]},
